@@ -1,0 +1,30 @@
+//! The wire format of the Nexkey External API (v5) as Latchkey serves it: header names,
+//! error codes, and the request and response objects. Shared by the server, the typed
+//! client, the CLI and the tests, so none of them can drift from the others.
+//!
+//! Request fields are all `Option`: the server reports a missing required field as 142
+//! and a field of the wrong type as 111, each naming the field.
+
+pub mod error;
+pub mod headers;
+pub mod lock;
+pub mod user;
+
+pub use error::{ErrorBody, ErrorCode};
+pub use lock::{Driver, Lock, LockType};
+pub use user::{
+    ApiSecret, GetUserRequest, ModifiedUser, ModifyCurrentUserRequest, OrganizationCreated,
+    RotateApiSecretRequest, SignInRequest, SignUpRequest, SignedIn, User, UserType,
+};
+
+use serde::{Deserialize, Serialize};
+
+/// A successful answer: HTTP 200, `{"result": …}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub result: T,
+}
+
+/// The empty object some functions answer with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}

@@ -1,0 +1,148 @@
+//! `latchkey`: the server and its command line.
+//!
+//! - `latchkey serve` runs the server (embedded SQLite in `./latchkey-data/` by default;
+//!   on a new database it creates a demo organization and prints its credentials once).
+//! - `latchkey org create --name NAME` and `latchkey lock add --org ID --name N --tz ZONE`
+//!   provision the configured database directly.
+//! - `latchkey config default` prints a commented default configuration.
+
+mod serve;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use latchkey_server::config::{self, DatabaseUrl, Settings};
+use latchkey_server::provision::{self, NewSimulatedLock};
+use latchkey_server::storage::Store;
+
+#[derive(Debug, Parser)]
+#[command(name = "latchkey", version, about = "A self-hosted access-control server speaking the Nexkey External API")]
+struct Cli {
+    /// Configuration file (TOML); see `latchkey config default`.
+    #[arg(long, global = true, env = "LATCHKEY_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://path (default sqlite://latchkey-data/latchkey.db) or postgres://…
+    #[arg(long, global = true)]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(serve::ServeArgs),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage locks.
+    #[command(subcommand)]
+    Lock(LockCommand),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organization; prints {"organizationId","apiKey","apiSecret"} (the secret
+    /// is shown only this once).
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LockCommand {
+    /// Register a simulated lock in an organization; prints the lock as JSON.
+    Add {
+        /// The organization's id.
+        #[arg(long)]
+        org: String,
+        /// The lock's short name.
+        #[arg(long)]
+        name: String,
+        /// The lock's IANA time zone, e.g. Europe/Brussels.
+        #[arg(long)]
+        tz: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the commented default configuration.
+    Default,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let loaded = config::load(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let mut settings = loaded.settings;
+    if let Some(url) = cli.database {
+        settings.database = DatabaseUrl(url);
+    }
+    match cli.command {
+        Command::Serve(args) => serve::run(settings, &loaded.unknown_keys, args).await,
+        Command::Org(OrgCommand::Create { name }) => {
+            let store = open(&settings).await?;
+            let created = provision::create_organization(&*store, &name, now())
+                .await
+                .map_err(api_error)?;
+            println!("{}", serde_json::to_string_pretty(&created)?);
+            Ok(())
+        }
+        Command::Lock(LockCommand::Add { org, name, tz }) => {
+            let store = open(&settings).await?;
+            let new = NewSimulatedLock {
+                org_id: &org,
+                short_name: &name,
+                time_zone: &tz,
+                admins: &[],
+            };
+            let lock = provision::add_simulated_lock(&*store, &new, now())
+                .await
+                .map_err(api_error)
+                .with_context(|| format!("adding a lock to organization {org}"))?;
+            println!("{}", serde_json::to_string_pretty(&lock)?);
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Default) => {
+            print!("{}", config::DEFAULT_TOML);
+            Ok(())
+        }
+    }
+}
+
+async fn open(settings: &Settings) -> Result<std::sync::Arc<dyn Store>> {
+    latchkey_server::storage::open(settings.database.as_str())
+        .await
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("opening {}", settings.database.redacted()))
+}
+
+fn api_error(e: latchkey_server::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+fn now() -> i64 {
+    latchkey_server::state::Clock::default().now_millis()
+}

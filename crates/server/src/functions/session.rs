@@ -1,0 +1,210 @@
+//! Session and user functions: `signIn`, `signUp`, `signOut`, `getCurrentUser`,
+//! `modifyCurrentUser`, `getUser`.
+
+use axum::http::StatusCode;
+use latchkey_api_types::{
+    Empty, ErrorCode, GetUserRequest, ModifiedUser, ModifyCurrentUserRequest, SignInRequest,
+    SignUpRequest, SignedIn, User,
+};
+use latchkey_core::contact::Identifier;
+use latchkey_core::ids::new_object_id;
+use latchkey_core::secret;
+use latchkey_store::{SessionRecord, StoreError, UserChanges, UserLookup, UserRecord, UserType};
+
+use super::{email, name, phone, required};
+use crate::auth::{Caller, KeyOnly, SessionCaller};
+use crate::error::ApiError;
+use crate::password;
+use crate::router::Ctx;
+use crate::views;
+
+/// Prefix of session tokens, as the Parse backend wrote them.
+const SESSION_PREFIX: &str = "r:";
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(ErrorCode::ObjectNotFound, "Invalid username/password.")
+        .with_status(StatusCode::UNAUTHORIZED)
+}
+
+/// `signIn`: checks an email or phone and password and opens a session in the API key's
+/// organization. Unknown identifiers and wrong passwords get the same answer in about
+/// the same time; repeated failures are throttled per identifier and per address.
+pub async fn sign_in(ctx: Ctx, who: KeyOnly, req: SignInRequest) -> Result<SignedIn, ApiError> {
+    let identifier = required(req.user_identifier, "userIdentifier")?;
+    let password = required(req.password, "password")?;
+    let state = &ctx.state;
+    let parsed = Identifier::parse(&identifier);
+    let throttle_key = parsed
+        .as_ref()
+        .map_or_else(|_| identifier.trim().to_lowercase(), |id| id.as_str().to_owned());
+    if let Err(wait) = state.throttle.check(&throttle_key, ctx.client_ip, state.now()) {
+        return Err(ApiError::new(
+            ErrorCode::TooManyRequests,
+            format!("Too many failed sign-ins. Try again in {wait} seconds."),
+        )
+        .with_retry_after(wait));
+    }
+    let user = match &parsed {
+        Ok(Identifier::Email(e)) => find(state, UserLookup::Email(e)).await?,
+        Ok(Identifier::Phone(p)) => find(state, UserLookup::Phone(p)).await?,
+        Err(_) => None,
+    };
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = state.passwords.verify(password, hash).await?;
+    let user = match user {
+        Some(user) if ok => user,
+        _ => {
+            state.throttle.record_failure(&throttle_key, ctx.client_ip, state.now());
+            return Err(invalid_credentials());
+        }
+    };
+    state.throttle.record_success(&throttle_key);
+    let session_token = open_session(&ctx, &user.id, &who.key.org_id).await?;
+    tracing::info!(user = %user.id, "signed in");
+    Ok(SignedIn {
+        user: views::user(&user),
+        session_token,
+    })
+}
+
+/// `signUp`: creates a person (an email or a phone, or both, each unique) and opens a
+/// session. Pending keys sent to that email or phone are claimed by a later issue.
+pub async fn sign_up(ctx: Ctx, who: KeyOnly, req: SignUpRequest) -> Result<SignedIn, ApiError> {
+    let first_name = name(&required(req.first_name, "firstName")?, "firstName")?;
+    let last_name = name(&required(req.last_name, "lastName")?, "lastName")?;
+    let email = req.email.as_deref().map(|e| email(e, "email")).transpose()?;
+    let phone = req.phone.as_deref().map(|p| phone(p, "phone")).transpose()?;
+    if email.is_none() && phone.is_none() {
+        return Err(ApiError::invalid("email or phone", "is required"));
+    }
+    let password = new_password(required(req.password, "password")?, "password")?;
+    let state = &ctx.state;
+    let now = state.now();
+    let user = UserRecord {
+        id: new_object_id(),
+        user_type: UserType::User,
+        first_name: Some(first_name),
+        last_name: Some(last_name),
+        email,
+        phone,
+        password_hash: Some(state.passwords.hash(password).await?),
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create_user(&user).await?;
+    let session_token = open_session(&ctx, &user.id, &who.key.org_id).await?;
+    tracing::info!(user = %user.id, "signed up");
+    Ok(SignedIn {
+        user: views::user(&user),
+        session_token,
+    })
+}
+
+/// `signOut`: ends the caller's session; its token stops working at once.
+pub async fn sign_out(ctx: Ctx, who: SessionCaller, _req: Empty) -> Result<Empty, ApiError> {
+    match ctx.state.store.delete_session(&who.token_hash).await {
+        Ok(()) | Err(StoreError::NotFound) => Ok(Empty {}),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `getCurrentUser`: the session user, or the API key's virtual user.
+pub async fn get_current_user(ctx: Ctx, who: Caller, _req: Empty) -> Result<User, ApiError> {
+    let user = ctx.state.store.user(UserLookup::Id(who.user_id())).await?;
+    Ok(views::user(&user))
+}
+
+/// `modifyCurrentUser`: changes the caller's names or password. A new password needs the
+/// current one and ends every session of the user; the answer then carries a new
+/// `sessionToken` for the caller.
+pub async fn modify_current_user(
+    ctx: Ctx,
+    who: Caller,
+    req: ModifyCurrentUserRequest,
+) -> Result<ModifiedUser, ApiError> {
+    let state = &ctx.state;
+    let mut changes = UserChanges {
+        first_name: req.first_name.as_deref().map(|n| name(n, "firstName")).transpose()?,
+        last_name: req.last_name.as_deref().map(|n| name(n, "lastName")).transpose()?,
+        password_hash: None,
+    };
+    if let Some(new) = req.password {
+        let Caller::Session(_) = &who else {
+            return Err(ApiError::forbidden("The virtual user has no password."));
+        };
+        let new = new_password(new, "password")?;
+        let current = required(req.current_password, "currentPassword")?;
+        let user = state.store.user(UserLookup::Id(who.user_id())).await?;
+        if !state.passwords.verify(current, user.password_hash).await? {
+            return Err(ApiError::invalid("currentPassword", "does not match"));
+        }
+        changes.password_hash = Some(state.passwords.hash(new).await?);
+    }
+    let user = state.store.update_user(who.user_id(), &changes, state.now()).await?;
+    let session_token = match (&who, changes.password_hash.is_some()) {
+        (Caller::Session(s), true) => Some(open_session(&ctx, &s.user_id, &s.org_id).await?),
+        _ => None,
+    };
+    Ok(ModifiedUser {
+        user: views::user(&user),
+        session_token,
+    })
+}
+
+/// `getUser`: a user found by `userId`, `email` or `phone`, visible only when they hold a
+/// key on a lock the caller administers (or are the caller).
+pub async fn get_user(ctx: Ctx, who: Caller, req: GetUserRequest) -> Result<User, ApiError> {
+    let email = req.email.as_deref().map(|e| email(e, "email")).transpose()?;
+    let phone = req.phone.as_deref().map(|p| phone(p, "phone")).transpose()?;
+    let lookup = match (req.user_id.as_deref(), email.as_deref(), phone.as_deref()) {
+        (Some(id), None, None) => UserLookup::Id(id),
+        (None, Some(e), None) => UserLookup::Email(e),
+        (None, None, Some(p)) => UserLookup::Phone(p),
+        (None, None, None) => return Err(ApiError::missing("userId, email or phone")),
+        _ => return Err(ApiError::invalid("userId, email and phone", "are exclusive: send one")),
+    };
+    let state = &ctx.state;
+    let user = state.store.user(lookup).await?;
+    let visible = user.id == who.user_id()
+        || state.store.user_visible(who.org_id(), &who.viewer(), &user.id).await?;
+    if !visible {
+        return Err(ApiError::not_found());
+    }
+    Ok(views::user(&user))
+}
+
+async fn find(state: &crate::AppState, by: UserLookup<'_>) -> Result<Option<UserRecord>, ApiError> {
+    match state.store.user(by).await {
+        Ok(user) => Ok(Some(user)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn new_password(password: String, field: &str) -> Result<String, ApiError> {
+    let chars = password.chars().count();
+    if chars < password::MIN_LEN {
+        return Err(ApiError::invalid(field, format!("must have at least {} characters", password::MIN_LEN)));
+    }
+    if chars > password::MAX_LEN {
+        return Err(ApiError::invalid(field, format!("may have at most {} characters", password::MAX_LEN)));
+    }
+    Ok(password)
+}
+
+/// Opens a session for `user_id` in `org_id` and returns its token (shown once).
+async fn open_session(ctx: &Ctx, user_id: &str, org_id: &str) -> Result<String, ApiError> {
+    let token = secret::new_secret(SESSION_PREFIX);
+    let now = ctx.state.now();
+    ctx.state
+        .store
+        .create_session(&SessionRecord {
+            token_hash: secret::digest(&token),
+            user_id: user_id.to_owned(),
+            org_id: org_id.to_owned(),
+            created_at: now,
+            last_used_at: now,
+        })
+        .await?;
+    Ok(token)
+}

@@ -1,0 +1,102 @@
+//! The Latchkey server: the Nexkey External API (v5) over HTTP.
+//!
+//! [`app`] builds the router from an [`AppState`]; [`serve`] runs it on a listener until
+//! a shutdown future completes, letting in-flight requests finish. Tests start it on
+//! port 0 and call it over HTTP like any client.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod functions;
+mod health;
+pub mod password;
+pub mod provision;
+pub mod router;
+pub mod state;
+pub mod storage;
+pub mod throttle;
+mod trace;
+pub mod transport;
+pub mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use latchkey_api_types::ErrorCode;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use config::Settings;
+pub use error::ApiError;
+pub use state::AppState;
+
+/// The HTTP application.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), trace::NewRequestId))
+        .layer(trace::layer())
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("nexkey-api-version"),
+            HeaderValue::from_static("5.0.0"),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("handler panicked");
+            ApiError::new(ErrorCode::Internal, "Internal error.").into_response()
+        }));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/rest/functions/{name}", post(transport::call_function))
+        .route("/{name}", post(transport::call_function))
+        .fallback(|| async {
+            ApiError::new(ErrorCode::UnknownFunction, "No such path.").into_response()
+        })
+        .with_state(state)
+        .layer(middleware)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests
+/// finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

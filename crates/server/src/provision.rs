@@ -1,0 +1,181 @@
+//! Provisioning done from the command line and at first start: organizations with their
+//! API key, simulated locks, and the demo organization of a new database.
+
+use latchkey_api_types::{Driver, Lock, OrganizationCreated};
+use latchkey_core::ids::new_object_id;
+use latchkey_core::role::Role;
+use latchkey_core::{secret, time};
+use latchkey_store::{
+    ApiKeyRecord, KeyRecord, KeyStatus, LockRecord, NewOrganization, Organization, Store,
+    UserRecord, UserType,
+};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+use crate::error::ApiError;
+use crate::password::Passwords;
+use crate::views;
+
+/// Prefix of API keys (identifiers, not secrets).
+pub const API_KEY_PREFIX: &str = "lk_";
+/// Prefix of API secrets.
+pub const API_SECRET_PREFIX: &str = "lks_";
+
+/// Creates an organization, its virtual user and its API key; returns the secret once.
+pub async fn create_organization(
+    store: &dyn Store,
+    name: &str,
+    now: i64,
+) -> Result<OrganizationCreated, ApiError> {
+    let name = crate::functions::name(name, "name")?;
+    let org_id = new_object_id();
+    let api_key = format!("{API_KEY_PREFIX}{}{}", new_object_id(), new_object_id());
+    let api_secret = secret::new_secret(API_SECRET_PREFIX);
+    let virtual_user = UserRecord {
+        id: new_object_id(),
+        user_type: UserType::Virtual,
+        first_name: Some(name.clone()),
+        last_name: Some("API".into()),
+        email: None,
+        phone: None,
+        password_hash: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store
+        .create_organization(&NewOrganization {
+            organization: Organization {
+                id: org_id.clone(),
+                name,
+                created_at: now,
+            },
+            api_key: ApiKeyRecord {
+                api_key: api_key.clone(),
+                org_id: org_id.clone(),
+                virtual_user_id: virtual_user.id.clone(),
+                secret_hash: secret::digest(&api_secret),
+                previous_secret_hash: None,
+                previous_valid_until: None,
+                revoked_at: None,
+                created_at: now,
+            },
+            virtual_user,
+        })
+        .await?;
+    Ok(OrganizationCreated {
+        organization_id: org_id,
+        api_key,
+        api_secret,
+    })
+}
+
+/// A simulated lock to register.
+#[derive(Debug, Clone)]
+pub struct NewSimulatedLock<'a> {
+    pub org_id: &'a str,
+    pub short_name: &'a str,
+    pub time_zone: &'a str,
+    /// Further people to make `ADMIN` of it.
+    pub admins: &'a [String],
+}
+
+/// Registers a simulated lock; the organization's virtual user gets its `OWNER` key.
+pub async fn add_simulated_lock(
+    store: &dyn Store,
+    new: &NewSimulatedLock<'_>,
+    now: i64,
+) -> Result<Lock, ApiError> {
+    let short_name = crate::functions::name(new.short_name, "name")?;
+    if !time::is_time_zone(new.time_zone) {
+        return Err(ApiError::invalid("timeZone", "is not an IANA time zone"));
+    }
+    let virtual_user = store.virtual_user_of(new.org_id).await?;
+    let lock = LockRecord {
+        id: new_object_id(),
+        org_id: new.org_id.to_owned(),
+        lock_id: new_object_id(),
+        short_name,
+        long_name: None,
+        time_zone: new.time_zone.to_owned(),
+        lock_type: "CONTROLLER".into(),
+        relock_seconds: 5,
+        driver: serde_json::to_string(&Driver::default()).map_err(ApiError::internal)?,
+        online: true,
+        last_seen_at: Some(now),
+        created_at: now,
+        updated_at: now,
+    };
+    let key = |user_id: &str, role: Role| KeyRecord {
+        id: new_object_id(),
+        org_id: lock.org_id.clone(),
+        lock_id: lock.id.clone(),
+        user_id: user_id.to_owned(),
+        role: role.id(),
+        status: KeyStatus::Active,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut keys = vec![key(&virtual_user, Role::Owner)];
+    keys.extend(new.admins.iter().map(|id| key(id, Role::Admin)));
+    store.create_lock(&lock, &keys).await?;
+    views::lock(&lock, Some(Role::Owner))
+}
+
+/// What a new database's demo organization gives its first user.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub organization: OrganizationCreated,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub locks: Vec<Lock>,
+}
+
+/// The demo admin's email.
+pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.latchkey.dev";
+
+/// On a database with no organization yet, creates the demo: organization "Demo", its
+/// API key, an admin user with a generated password, and two simulated locks.
+pub async fn seed_demo(
+    store: &dyn Store,
+    passwords: &Passwords,
+    now: i64,
+) -> Result<Option<Demo>, ApiError> {
+    if store.has_organizations().await? {
+        return Ok(None);
+    }
+    let organization = create_organization(store, "Demo", now).await?;
+    let admin_password: String = rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect();
+    let admin = UserRecord {
+        id: new_object_id(),
+        user_type: UserType::User,
+        first_name: Some("Demo".into()),
+        last_name: Some("Admin".into()),
+        email: Some(DEMO_ADMIN_EMAIL.into()),
+        phone: None,
+        password_hash: Some(passwords.hash(admin_password.clone()).await?),
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_user(&admin).await?;
+    let admins = [admin.id.clone()];
+    let mut locks = Vec::new();
+    for short_name in ["Front door", "Back door"] {
+        let new = NewSimulatedLock {
+            org_id: &organization.organization_id,
+            short_name,
+            time_zone: "America/Los_Angeles",
+            admins: &admins,
+        };
+        locks.push(add_simulated_lock(store, &new, now).await?);
+    }
+    Ok(Some(Demo {
+        organization,
+        admin_email: DEMO_ADMIN_EMAIL.into(),
+        admin_password,
+        locks,
+    }))
+}

@@ -1,0 +1,62 @@
+//! The application state shared by every request: settings, store, password hasher,
+//! sign-in throttle, the function table and the clock. No global statics, so tests can
+//! run servers with different settings side by side.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use latchkey_store::Store;
+
+use crate::config::Settings;
+use crate::password::Passwords;
+use crate::router::Functions;
+use crate::throttle::SignInThrottle;
+
+/// Shared state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+    pub passwords: Arc<Passwords>,
+    pub throttle: Arc<SignInThrottle>,
+    pub functions: Arc<Functions>,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, store: Arc<dyn Store>) -> AppState {
+        let throttle = SignInThrottle::new(&settings.auth);
+        AppState {
+            settings: Arc::new(settings),
+            store,
+            passwords: Arc::new(Passwords::new()),
+            throttle: Arc::new(throttle),
+            functions: Arc::new(Functions::table()),
+            clock: Clock::default(),
+        }
+    }
+
+    /// Now, in epoch milliseconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now_millis()
+    }
+}
+
+/// The server's clock: the system time plus an offset that only tests move, so that
+/// session expiry and throttling windows are tested without sleeping.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now_millis(&self) -> i64 {
+        jiff::Timestamp::now().as_millisecond() + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves this clock (and every clone of it) forward.
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+}

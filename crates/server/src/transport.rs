@@ -1,0 +1,146 @@
+//! The transport of spec section 1: `POST /rest/functions/{name}` and `POST /{name}`,
+//! a JSON object body of at most 64 KiB (empty means `{}`), the version header, and the
+//! `{"result": …}` envelope. Checks run in this order: unknown function (404), body
+//! (413/107), version (605), credentials (601–604, 209), then the handler.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use latchkey_api_types::{Envelope, ErrorCode, headers};
+use latchkey_core::version::ApiVersion;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::router::Ctx;
+use crate::state::AppState;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Serves one function call.
+pub async fn call_function(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    tracing::Span::current().record("function", name.as_str());
+    match run(state, &name, client, &headers, body).await {
+        Ok((version, result)) => {
+            let mut response = axum::Json(Envelope { result }).into_response();
+            if let Ok(v) = HeaderValue::from_str(&version.to_string()) {
+                response.headers_mut().insert(headers::API_VERSION, v);
+            }
+            response
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(
+    state: AppState,
+    name: &str,
+    client: SocketAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(ApiVersion, Box<RawValue>), ApiError> {
+    let functions = state.functions.clone();
+    let function = functions.get(name).ok_or_else(|| {
+        ApiError::new(ErrorCode::UnknownFunction, format!("Unknown function {name:?}."))
+    })?;
+    let body = read_body(body).await?;
+    let version = negotiate_version(headers, &body)?;
+    let auth = authenticate(&state, headers, function.access).await?;
+    let ctx = Ctx {
+        state,
+        version,
+        client_ip: client.ip(),
+    };
+    let result = function.call(ctx, auth, body).await?;
+    Ok((version, result))
+}
+
+async fn read_body(body: Body) -> Result<Map<String, Value>, ApiError> {
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::new(ErrorCode::InvalidJson, "The body is larger than 64 KiB.")
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) | Err(_) => Err(ApiError::new(
+            ErrorCode::InvalidJson,
+            "The body must be a JSON object.",
+        )),
+    }
+}
+
+/// The version the request is served as: the `Nexkey-Api-Version` header, else the
+/// legacy `APINumber` header or body field, else the current version.
+fn negotiate_version(
+    headers: &HeaderMap,
+    body: &Map<String, Value>,
+) -> Result<ApiVersion, ApiError> {
+    let unsupported = |sent: &str| {
+        ApiError::new(
+            ErrorCode::UnsupportedVersion,
+            format!("Unsupported API version {sent:?}: send 2.0.0 to 5.x.y in Nexkey-Api-Version."),
+        )
+    };
+    if let Some(value) = headers.get(headers::API_VERSION) {
+        let text = value.to_str().unwrap_or_default();
+        return ApiVersion::parse_header(text).ok_or_else(|| unsupported(text));
+    }
+    let legacy = match (headers.get(headers::API_NUMBER), body.get(headers::API_NUMBER)) {
+        (Some(h), _) => Some(h.to_str().unwrap_or_default().to_owned()),
+        (None, Some(Value::String(s))) => Some(s.clone()),
+        (None, Some(Value::Number(n))) => Some(n.to_string()),
+        (None, Some(other)) => Some(other.to_string()),
+        (None, None) => None,
+    };
+    match legacy {
+        Some(text) => ApiVersion::from_api_number(&text).ok_or_else(|| unsupported(&text)),
+        None => Ok(ApiVersion::CURRENT),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn version(headers: &[(&'static str, &'static str)], body: Value) -> Result<String, ErrorCode> {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        negotiate_version(&map, body.as_object().unwrap())
+            .map(|v| v.to_string())
+            .map_err(|e| e.code())
+    }
+
+    #[test]
+    fn the_header_wins_then_legacy_then_current() {
+        assert_eq!(version(&[], json!({})), Ok("5.0.0".into()));
+        assert_eq!(version(&[("nexkey-api-version", "3.2.1")], json!({"APINumber": "2"})), Ok("3.2.1".into()));
+        assert_eq!(version(&[("apinumber", "2")], json!({})), Ok("2.0.0".into()));
+        assert_eq!(version(&[], json!({"APINumber": 2.0})), Ok("2.0.0".into()));
+        assert_eq!(version(&[], json!({"APINumber": "2"})), Ok("2.0.0".into()));
+    }
+
+    #[test]
+    fn anything_else_is_605() {
+        let unsupported = Err(ErrorCode::UnsupportedVersion);
+        assert_eq!(version(&[("nexkey-api-version", "6.0.0")], json!({})), unsupported);
+        assert_eq!(version(&[], json!({"APINumber": "9"})), unsupported);
+        assert_eq!(version(&[], json!({"APINumber": true})), unsupported);
+    }
+}

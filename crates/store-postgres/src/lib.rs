@@ -1,0 +1,356 @@
+//! Latchkey's storage on PostgreSQL, for deployments of several stateless servers over
+//! one database. Migrations in `migrations/` are applied by [`PostgresStore::connect`]
+//! (sqlx takes an advisory lock, so servers starting together apply them once).
+
+mod rows;
+
+use async_trait::async_trait;
+use latchkey_core::secret::Digest32;
+use latchkey_store::{
+    ApiKeyRecord, KeyRecord, LockRecord, NewOrganization, Organization, Result, SessionRecord,
+    Store, StoreError, UniqueField, UserChanges, UserLookup, UserRecord, Viewer,
+};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Executor, PgPool};
+
+use rows::{api_key_from_row, organization_from_row, session_from_row, user_from_row};
+
+/// Connections in the pool of each server.
+const POOL_SIZE: u32 = 16;
+
+/// The PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host/db`) and applies the migrations.
+    pub async fn connect(url: &str) -> Result<PostgresStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .connect(url)
+            .await
+            .map_err(other)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(other)?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+const USER_BY_ID: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
+    created_at, updated_at FROM users WHERE id = $1";
+const USER_BY_EMAIL: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
+    created_at, updated_at FROM users WHERE email = $1";
+const USER_BY_PHONE: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
+    created_at, updated_at FROM users WHERE phone = $1";
+
+fn other(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Other(Box::new(e))
+}
+
+/// Maps a database error: a missing row is `NotFound`, a unique violation `Conflict`.
+fn db(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            // The migrations name the constraints that a caller can run into.
+            let field = match d.constraint() {
+                Some("users_email_unique") => UniqueField::Email,
+                Some("users_phone_unique") => UniqueField::Phone,
+                Some("locks_lock_id_unique") => UniqueField::LockId,
+                Some("api_keys_pkey") => UniqueField::ApiKey,
+                _ => UniqueField::Other,
+            };
+            StoreError::Conflict(field)
+        }
+        e => other(e),
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<()> {
+        self.pool.execute("SELECT 1").await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn has_organizations(&self) -> Result<bool> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM organizations)")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn create_organization(&self, new: &NewOrganization) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let org = &new.organization;
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&org.id)
+            .bind(&org.name)
+            .bind(org.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        insert_user(&mut tx, &new.virtual_user).await?;
+        let key = &new.api_key;
+        sqlx::query(
+            "INSERT INTO api_keys (api_key, org_id, virtual_user_id, secret_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&key.api_key)
+        .bind(&key.org_id)
+        .bind(&key.virtual_user_id)
+        .bind(&key.secret_hash[..])
+        .bind(key.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn organization(&self, id: &str) -> Result<Organization> {
+        let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        organization_from_row(&row)
+    }
+
+    async fn virtual_user_of(&self, org_id: &str) -> Result<String> {
+        sqlx::query_scalar(
+            "SELECT virtual_user_id FROM api_keys WHERE org_id = $1
+             ORDER BY created_at, api_key LIMIT 1",
+        )
+        .bind(org_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn api_key(&self, api_key: &str) -> Result<ApiKeyRecord> {
+        let row = sqlx::query(
+            "SELECT api_key, org_id, virtual_user_id, secret_hash, previous_secret_hash,
+                    previous_valid_until, revoked_at, created_at
+             FROM api_keys WHERE api_key = $1",
+        )
+        .bind(api_key)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        api_key_from_row(&row)
+    }
+
+    async fn rotate_api_secret(
+        &self,
+        api_key: &str,
+        new_secret: &Digest32,
+        previous_valid_until: i64,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET previous_secret_hash = secret_hash,
+                    previous_valid_until = $2, secret_hash = $3
+             WHERE api_key = $1 AND revoked_at IS NULL",
+        )
+        .bind(api_key)
+        .bind(previous_valid_until)
+        .bind(&new_secret[..])
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn create_user(&self, user: &UserRecord) -> Result<()> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        insert_user(&mut conn, user).await
+    }
+
+    async fn user(&self, by: UserLookup<'_>) -> Result<UserRecord> {
+        let (sql, value) = match by {
+            UserLookup::Id(id) => (USER_BY_ID, id),
+            UserLookup::Email(email) => (USER_BY_EMAIL, email),
+            UserLookup::Phone(phone) => (USER_BY_PHONE, phone),
+        };
+        let row = sqlx::query(sql)
+            .bind(value)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        user_from_row(&row)
+    }
+
+    async fn update_user(&self, id: &str, changes: &UserChanges, now: i64) -> Result<UserRecord> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let row = sqlx::query(
+            "UPDATE users SET first_name = COALESCE($2, first_name),
+                    last_name = COALESCE($3, last_name),
+                    password_hash = COALESCE($4, password_hash), updated_at = $5
+             WHERE id = $1
+             RETURNING id, type, first_name, last_name, email, phone, password_hash,
+                       created_at, updated_at",
+        )
+        .bind(id)
+        .bind(&changes.first_name)
+        .bind(&changes.last_name)
+        .bind(&changes.password_hash)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if changes.password_hash.is_some() {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        let user = user_from_row(&row)?;
+        tx.commit().await.map_err(db)?;
+        Ok(user)
+    }
+
+    async fn user_visible(&self, org_id: &str, viewer: &Viewer, user_id: &str) -> Result<bool> {
+        let query = match viewer {
+            Viewer::Organization => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM keys WHERE user_id = $1 AND org_id = $2 AND $3::text IS NULL)",
+            ),
+            Viewer::User(_) => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM keys k JOIN keys a ON a.lock_id = k.lock_id
+                 WHERE k.user_id = $1 AND k.org_id = $2 AND a.user_id = $3::text AND a.role >= 1)",
+            ),
+        };
+        let viewer_id = match viewer {
+            Viewer::Organization => None,
+            Viewer::User(id) => Some(id.as_str()),
+        };
+        query
+            .bind(user_id)
+            .bind(org_id)
+            .bind(viewer_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, org_id, created_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&session.token_hash[..])
+        .bind(&session.user_id)
+        .bind(&session.org_id)
+        .bind(session.created_at)
+        .bind(session.last_used_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &Digest32) -> Result<SessionRecord> {
+        let row = sqlx::query(
+            "SELECT token_hash, user_id, org_id, created_at, last_used_at
+             FROM sessions WHERE token_hash = $1",
+        )
+        .bind(&token_hash[..])
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        session_from_row(&row)
+    }
+
+    async fn touch_session(&self, token_hash: &Digest32, now: i64) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE token_hash = $1")
+            .bind(&token_hash[..])
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &Digest32) -> Result<()> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(&token_hash[..])
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn create_lock(&self, lock: &LockRecord, keys: &[KeyRecord]) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO locks (id, org_id, lock_id, short_name, long_name, time_zone, type,
+                    relock_seconds, driver, online, last_seen_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&lock.id)
+        .bind(&lock.org_id)
+        .bind(&lock.lock_id)
+        .bind(&lock.short_name)
+        .bind(&lock.long_name)
+        .bind(&lock.time_zone)
+        .bind(&lock.lock_type)
+        .bind(lock.relock_seconds)
+        .bind(&lock.driver)
+        .bind(lock.online)
+        .bind(lock.last_seen_at)
+        .bind(lock.created_at)
+        .bind(lock.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO keys (id, org_id, lock_id, user_id, role, status, created_at,
+                        updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&key.id)
+            .bind(&key.org_id)
+            .bind(&key.lock_id)
+            .bind(&key.user_id)
+            .bind(key.role)
+            .bind(key.status.as_str())
+            .bind(key.created_at)
+            .bind(key.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+}
+
+async fn insert_user(conn: &mut sqlx::PgConnection, user: &UserRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, type, first_name, last_name, email, phone, password_hash,
+                created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&user.id)
+    .bind(user.user_type.as_str())
+    .bind(&user.first_name)
+    .bind(&user.last_name)
+    .bind(&user.email)
+    .bind(&user.phone)
+    .bind(&user.password_hash)
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
