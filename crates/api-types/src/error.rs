@@ -164,7 +164,11 @@ mod tests {
             (404, 404),
         ];
         for (code, status) in table {
-            assert_eq!(ErrorCode::from_code(code).unwrap().http_status(), status, "{code}");
+            assert_eq!(
+                ErrorCode::from_code(code).unwrap().http_status(),
+                status,
+                "{code}"
+            );
         }
     }
 
@@ -174,6 +178,9 @@ mod tests {
             serde_json::from_str(r#"{"code":620,"error":"x","status":200}"#).unwrap();
         assert_eq!(body.extra["status"], 200);
         let back = serde_json::to_value(&body).unwrap();
-        assert_eq!(back, serde_json::json!({"code":620,"error":"x","status":200}));
+        assert_eq!(
+            back,
+            serde_json::json!({"code":620,"error":"x","status":200})
+        );
     }
 }

@@ -17,7 +17,11 @@ use latchkey_server::provision::{self, NewSimulatedLock};
 use latchkey_server::storage::Store;
 
 #[derive(Debug, Parser)]
-#[command(name = "latchkey", version, about = "A self-hosted access-control server speaking the Nexkey External API")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "A self-hosted access-control server speaking the Nexkey External API"
+)]
 struct Cli {
     /// Configuration file (TOML); see `latchkey config default`.
     #[arg(long, global = true, env = "LATCHKEY_CONFIG")]
@@ -104,9 +108,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(settings, &loaded.unknown_keys, args).await,
         Command::Org(OrgCommand::Create { name }) => {
             let store = open(&settings).await?;
-            let created = provision::create_organization(&*store, &name, now())
-                .await
-                .map_err(api_error)?;
+            let created = provision::create_organization(&*store, &name, now()).await?;
             println!("{}", serde_json::to_string_pretty(&created)?);
             Ok(())
         }
@@ -120,7 +122,6 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let lock = provision::add_simulated_lock(&*store, &new, now())
                 .await
-                .map_err(api_error)
                 .with_context(|| format!("adding a lock to organization {org}"))?;
             println!("{}", serde_json::to_string_pretty(&lock)?);
             Ok(())
@@ -137,10 +138,6 @@ async fn open(settings: &Settings) -> Result<std::sync::Arc<dyn Store>> {
         .await
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("opening {}", settings.database.redacted()))
-}
-
-fn api_error(e: latchkey_server::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
 }
 
 fn now() -> i64 {

@@ -14,11 +14,19 @@ use serde_json::Value;
 pub enum Credentials {
     None,
     /// Only the API key (`signIn`, `signUp`).
-    Key { api_key: String },
+    Key {
+        api_key: String,
+    },
     /// The API key and its secret: acts as the key's virtual user.
-    Secret { api_key: String, api_secret: String },
+    Secret {
+        api_key: String,
+        api_secret: String,
+    },
     /// The API key and a session token: acts as that user.
-    Session { api_key: String, session_token: String },
+    Session {
+        api_key: String,
+        session_token: String,
+    },
 }
 
 impl std::fmt::Debug for Credentials {
@@ -80,6 +88,7 @@ impl Client {
     }
 
     /// The same client with other credentials (the connection pool is shared).
+    #[must_use]
     pub fn with(&self, credentials: Credentials) -> Client {
         Client {
             credentials,
@@ -96,13 +105,20 @@ impl Client {
     }
 
     /// Calls `function` with `body` and reads its `result`.
-    pub async fn call<T: DeserializeOwned>(&self, function: &str, body: &impl Serialize) -> Result<T> {
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        function: &str,
+        body: &impl Serialize,
+    ) -> Result<T> {
         let url = format!("{}/rest/functions/{function}", self.base);
         let mut request = self.http.post(url).json(body);
         request = match &self.credentials {
             Credentials::None => request,
             Credentials::Key { api_key } => request.header(headers::API_KEY, api_key),
-            Credentials::Secret { api_key, api_secret } => request
+            Credentials::Secret {
+                api_key,
+                api_secret,
+            } => request
                 .header(headers::API_KEY, api_key)
                 .header(headers::API_SECRET, api_secret),
             Credentials::Session {
@@ -165,7 +181,10 @@ impl Client {
         self.call("getCurrentUser", &Empty {}).await
     }
 
-    pub async fn modify_current_user(&self, request: &ModifyCurrentUserRequest) -> Result<ModifiedUser> {
+    pub async fn modify_current_user(
+        &self,
+        request: &ModifyCurrentUserRequest,
+    ) -> Result<ModifiedUser> {
         self.call("modifyCurrentUser", request).await
     }
 
@@ -174,7 +193,8 @@ impl Client {
     }
 
     pub async fn rotate_api_secret(&self, grace_seconds: Option<i64>) -> Result<ApiSecret> {
-        self.call("rotateApiSecret", &RotateApiSecretRequest { grace_seconds }).await
+        self.call("rotateApiSecret", &RotateApiSecretRequest { grace_seconds })
+            .await
     }
 
     /// Calls a function by name with any JSON body, for functions without a typed method.

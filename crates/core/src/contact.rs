@@ -109,32 +109,76 @@ mod tests {
     #[test]
     fn international_numbers_keep_their_country_code() {
         assert_eq!(normalize_phone("+32 470 12 34 56").unwrap(), "+32470123456");
-        assert_eq!(normalize_phone(" +1.415.555.0123 ").unwrap(), "+14155550123");
+        assert_eq!(
+            normalize_phone(" +1.415.555.0123 ").unwrap(),
+            "+14155550123"
+        );
     }
 
     #[test]
     fn other_numbers_are_refused_with_the_reason() {
-        assert_eq!(normalize_phone("0470123456"), Err(ContactError::PhoneNeedsCountryCode));
-        assert_eq!(normalize_phone("12345"), Err(ContactError::PhoneNeedsCountryCode));
+        assert_eq!(
+            normalize_phone("0470123456"),
+            Err(ContactError::PhoneNeedsCountryCode)
+        );
+        assert_eq!(
+            normalize_phone("12345"),
+            Err(ContactError::PhoneNeedsCountryCode)
+        );
         assert_eq!(normalize_phone("+1234567"), Err(ContactError::PhoneLength));
-        assert_eq!(normalize_phone("+1234567890123456"), Err(ContactError::PhoneLength));
-        assert_eq!(normalize_phone("+0470123456"), Err(ContactError::PhoneLength));
-        assert_eq!(normalize_phone("+1 555 CALL ME"), Err(ContactError::PhoneCharacters));
-        assert_eq!(normalize_phone(""), Err(ContactError::PhoneNeedsCountryCode));
+        assert_eq!(
+            normalize_phone("+1234567890123456"),
+            Err(ContactError::PhoneLength)
+        );
+        assert_eq!(
+            normalize_phone("+0470123456"),
+            Err(ContactError::PhoneLength)
+        );
+        assert_eq!(
+            normalize_phone("+1 555 CALL ME"),
+            Err(ContactError::PhoneCharacters)
+        );
+        assert_eq!(
+            normalize_phone(""),
+            Err(ContactError::PhoneNeedsCountryCode)
+        );
     }
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(normalize_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com", "ada@.com", "ada@example.com."] {
-            assert_eq!(normalize_email(bad), Err(ContactError::EmailShape), "{bad:?}");
+        assert_eq!(
+            normalize_email(" Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ada@.com",
+            "ada@example.com.",
+        ] {
+            assert_eq!(
+                normalize_email(bad),
+                Err(ContactError::EmailShape),
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn identifiers_are_emails_when_they_have_an_at_sign() {
-        assert_eq!(Identifier::parse("ADA@example.com"), Ok(Identifier::Email("ada@example.com".into())));
-        assert_eq!(Identifier::parse("415 555 0123"), Ok(Identifier::Phone("+14155550123".into())));
+        assert_eq!(
+            Identifier::parse("ADA@example.com"),
+            Ok(Identifier::Email("ada@example.com".into()))
+        );
+        assert_eq!(
+            Identifier::parse("415 555 0123"),
+            Ok(Identifier::Phone("+14155550123".into()))
+        );
         assert!(Identifier::parse("nobody").is_err());
     }
 }

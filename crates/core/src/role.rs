@@ -56,7 +56,10 @@ mod tests {
             assert_eq!(Role::from_id(role.id()), Some(role));
         }
         assert_eq!(Role::from_id(3), None);
-        assert_eq!(serde_json::to_value(Role::Owner).unwrap(), Role::Owner.as_str());
+        assert_eq!(
+            serde_json::to_value(Role::Owner).unwrap(),
+            Role::Owner.as_str()
+        );
         assert!(!Role::User.is_admin());
         assert!(Role::Admin.is_admin() && Role::Owner.is_admin());
     }

@@ -33,8 +33,14 @@ mod tests {
 
     #[test]
     fn parses_what_it_formats_and_offsets() {
-        assert_eq!(parse_millis("2026-12-04T10:30:00.123Z"), Some(1_796_380_200_123));
-        assert_eq!(parse_millis("2026-12-04T11:30:00.123+01:00"), Some(1_796_380_200_123));
+        assert_eq!(
+            parse_millis("2026-12-04T10:30:00.123Z"),
+            Some(1_796_380_200_123)
+        );
+        assert_eq!(
+            parse_millis("2026-12-04T11:30:00.123+01:00"),
+            Some(1_796_380_200_123)
+        );
         assert_eq!(parse_millis("2026-12-04 nope"), None);
     }
 

@@ -36,9 +36,10 @@ impl ApiVersion {
 
     /// Reads a legacy `APINumber` (`"2"`, `"2.0"`, `2`): a supported major version.
     pub fn from_api_number(value: &str) -> Option<ApiVersion> {
-        let n: f64 = value.trim().parse().ok()?;
-        let major = SUPPORTED_MAJORS.clone().find(|m| f64::from(*m) == n)?;
-        Some(ApiVersion {
+        let (whole, fraction) = value.trim().split_once('.').unwrap_or((value.trim(), "0"));
+        let major: u16 = whole.parse().ok()?;
+        let integral = !fraction.is_empty() && fraction.bytes().all(|b| b == b'0');
+        (integral && SUPPORTED_MAJORS.contains(&major)).then_some(ApiVersion {
             major,
             minor: 0,
             patch: 0,
@@ -65,16 +66,27 @@ mod tests {
 
     #[test]
     fn refuses_other_versions_and_shapes() {
-        for v in ["6.0.0", "1.9.9", "5.0", "5", "5.0.0.0", "v5.0.0", "", "5.x.0", "-5.0.0"] {
+        for v in [
+            "6.0.0", "1.9.9", "5.0", "5", "5.0.0.0", "v5.0.0", "", "5.x.0", "-5.0.0",
+        ] {
             assert_eq!(ApiVersion::parse_header(v), None, "{v:?}");
         }
     }
 
     #[test]
     fn legacy_api_number_names_a_major_version() {
-        assert_eq!(ApiVersion::from_api_number("2").unwrap().to_string(), "2.0.0");
-        assert_eq!(ApiVersion::from_api_number("2.0").unwrap().to_string(), "2.0.0");
-        assert_eq!(ApiVersion::from_api_number("5").unwrap().to_string(), "5.0.0");
+        assert_eq!(
+            ApiVersion::from_api_number("2").unwrap().to_string(),
+            "2.0.0"
+        );
+        assert_eq!(
+            ApiVersion::from_api_number("2.0").unwrap().to_string(),
+            "2.0.0"
+        );
+        assert_eq!(
+            ApiVersion::from_api_number("5").unwrap().to_string(),
+            "5.0.0"
+        );
         assert_eq!(ApiVersion::from_api_number("2.5"), None);
         assert_eq!(ApiVersion::from_api_number("6"), None);
         assert_eq!(ApiVersion::from_api_number("two"), None);

@@ -43,7 +43,10 @@ pub async fn authenticate(
     access: Access,
 ) -> Result<Authenticated, ApiError> {
     let api_key = header(headers, headers::API_KEY).ok_or_else(|| {
-        ApiError::new(ErrorCode::UnknownApiKey, "The Nexkey-Api-Key header is missing.")
+        ApiError::new(
+            ErrorCode::UnknownApiKey,
+            "The Nexkey-Api-Key header is missing.",
+        )
     })?;
     let secret = header(headers, headers::API_SECRET);
     let token = header(headers, headers::SESSION_TOKEN);
@@ -67,7 +70,10 @@ pub async fn authenticate(
     let key = match state.store.api_key(&api_key).await {
         Ok(key) if key.revoked_at.is_none() => key,
         Ok(_) | Err(StoreError::NotFound) => {
-            return Err(ApiError::new(ErrorCode::UnknownApiKey, "Unknown or revoked API key."));
+            return Err(ApiError::new(
+                ErrorCode::UnknownApiKey,
+                "Unknown or revoked API key.",
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -81,7 +87,10 @@ pub async fn authenticate(
             tracing::Span::current().record("caller", key.virtual_user_id.as_str());
             Ok(Authenticated::Virtual(key))
         } else {
-            Err(ApiError::new(ErrorCode::WrongApiSecret, "Wrong API secret."))
+            Err(ApiError::new(
+                ErrorCode::WrongApiSecret,
+                "Wrong API secret.",
+            ))
         };
     }
     let token_hash = secret::digest(token.as_deref().unwrap_or_default());

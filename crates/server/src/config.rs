@@ -203,8 +203,11 @@ mod tests {
     fn unknown_keys_are_reported_and_known_ones_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("latchkey.toml");
-        std::fs::write(&path, "demo = false\nlisen = \"x\"\n[auth]\nsession_ttl_days = 7\nttl = 1\n")
-            .unwrap();
+        std::fs::write(
+            &path,
+            "demo = false\nlisen = \"x\"\n[auth]\nsession_ttl_days = 7\nttl = 1\n",
+        )
+        .unwrap();
         let loaded = load(Some(&path)).unwrap();
         assert!(!loaded.settings.demo);
         assert_eq!(loaded.settings.auth.session_ttl_days, 7);

@@ -58,11 +58,13 @@ impl ApiError {
         ApiError::new(ErrorCode::ObjectNotFound, "Object not found.")
     }
 
+    #[must_use]
     pub fn with_status(mut self, status: StatusCode) -> ApiError {
         self.status = Some(status);
         self
     }
 
+    #[must_use]
     pub fn with_retry_after(mut self, seconds: u64) -> ApiError {
         self.retry_after = Some(seconds);
         self
@@ -78,6 +80,8 @@ impl std::fmt::Display for ApiError {
         write!(f, "error {}: {}", self.code.code(), self.message)
     }
 }
+
+impl std::error::Error for ApiError {}
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
@@ -100,12 +104,21 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status.unwrap_or_else(|| {
-            StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            StatusCode::from_u16(self.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         });
         if status.is_server_error() {
-            tracing::warn!(code = self.code.code(), status = status.as_u16(), "request failed");
+            tracing::warn!(
+                code = self.code.code(),
+                status = status.as_u16(),
+                "request failed"
+            );
         } else {
-            tracing::info!(code = self.code.code(), status = status.as_u16(), "request refused");
+            tracing::info!(
+                code = self.code.code(),
+                status = status.as_u16(),
+                "request refused"
+            );
         }
         let body = ErrorBody {
             code: self.code.code(),

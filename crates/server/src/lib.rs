@@ -41,7 +41,10 @@ pub use state::AppState;
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let middleware = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(request_id.clone(), trace::NewRequestId))
+        .layer(SetRequestIdLayer::new(
+            request_id.clone(),
+            trace::NewRequestId,
+        ))
         .layer(trace::layer())
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(SetResponseHeaderLayer::if_not_present(

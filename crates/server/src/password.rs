@@ -2,8 +2,8 @@
 //! blocking pool and limited to one hash per core at a time, so a storm of sign-ins
 //! queues instead of starving the async workers that serve unlocks.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use tokio::sync::Semaphore;
 
@@ -83,13 +83,21 @@ mod tests {
         let p = Passwords::new();
         let hash = p.hash("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(p.verify("correct horse".into(), Some(hash.clone())).await.unwrap());
+        assert!(
+            p.verify("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!p.verify("wrong horse".into(), Some(hash)).await.unwrap());
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_matches_even_the_dummy_password() {
         let p = Passwords::new();
-        assert!(!p.verify("latchkey dummy password".into(), None).await.unwrap());
+        assert!(
+            !p.verify("latchkey dummy password".into(), None)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -39,7 +39,9 @@ pub struct Function {
 
 impl std::fmt::Debug for Function {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Function").field("access", &self.access).finish_non_exhaustive()
+        f.debug_struct("Function")
+            .field("access", &self.access)
+            .finish_non_exhaustive()
     }
 }
 
@@ -126,7 +128,10 @@ mod tests {
     use serde_json::json;
 
     fn object(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
+        match v {
+            Value::Object(map) => map,
+            other => panic!("not an object: {other}"),
+        }
     }
 
     #[test]
@@ -149,10 +154,24 @@ mod tests {
     #[test]
     fn the_table_has_the_foundation_functions() {
         let names = Functions::table().names();
-        for f in ["signIn", "signUp", "signOut", "getCurrentUser", "modifyCurrentUser", "getUser", "rotateApiSecret"] {
+        for f in [
+            "signIn",
+            "signUp",
+            "signOut",
+            "getCurrentUser",
+            "modifyCurrentUser",
+            "getUser",
+            "rotateApiSecret",
+        ] {
             assert!(names.contains(&f), "{f}");
         }
-        assert_eq!(Functions::table().get("signIn").unwrap().access, Access::KeyOnly);
-        assert_eq!(Functions::table().get("getUser").unwrap().access, Access::Caller);
+        assert_eq!(
+            Functions::table().get("signIn").unwrap().access,
+            Access::KeyOnly
+        );
+        assert_eq!(
+            Functions::table().get("getUser").unwrap().access,
+            Access::Caller
+        );
     }
 }

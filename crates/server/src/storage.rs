@@ -12,9 +12,11 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, String> {
     let scheme = url.split(':').next().unwrap_or_default();
     let store: Arc<dyn Store> = match scheme {
         "sqlite" => Arc::new(SqliteStore::connect(url).await.map_err(|e| e.to_string())?),
-        "postgres" | "postgresql" => {
-            Arc::new(PostgresStore::connect(url).await.map_err(|e| e.to_string())?)
-        }
+        "postgres" | "postgresql" => Arc::new(
+            PostgresStore::connect(url)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
         _ => {
             return Err(format!(
                 "unsupported database URL scheme {scheme:?}: use sqlite://path or postgres://..."

@@ -52,7 +52,10 @@ async fn run(
 ) -> Result<(ApiVersion, Box<RawValue>), ApiError> {
     let functions = state.functions.clone();
     let function = functions.get(name).ok_or_else(|| {
-        ApiError::new(ErrorCode::UnknownFunction, format!("Unknown function {name:?}."))
+        ApiError::new(
+            ErrorCode::UnknownFunction,
+            format!("Unknown function {name:?}."),
+        )
     })?;
     let body = read_body(body).await?;
     let version = negotiate_version(headers, &body)?;
@@ -99,7 +102,10 @@ fn negotiate_version(
         let text = value.to_str().unwrap_or_default();
         return ApiVersion::parse_header(text).ok_or_else(|| unsupported(text));
     }
-    let legacy = match (headers.get(headers::API_NUMBER), body.get(headers::API_NUMBER)) {
+    let legacy = match (
+        headers.get(headers::API_NUMBER),
+        body.get(headers::API_NUMBER),
+    ) {
         (Some(h), _) => Some(h.to_str().unwrap_or_default().to_owned()),
         (None, Some(Value::String(s))) => Some(s.clone()),
         (None, Some(Value::Number(n))) => Some(n.to_string()),
@@ -117,7 +123,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn version(headers: &[(&'static str, &'static str)], body: Value) -> Result<String, ErrorCode> {
+    fn version(
+        headers: &[(&'static str, &'static str)],
+        body: &Value,
+    ) -> Result<String, ErrorCode> {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
             map.insert(*k, HeaderValue::from_static(v));
@@ -129,18 +138,30 @@ mod tests {
 
     #[test]
     fn the_header_wins_then_legacy_then_current() {
-        assert_eq!(version(&[], json!({})), Ok("5.0.0".into()));
-        assert_eq!(version(&[("nexkey-api-version", "3.2.1")], json!({"APINumber": "2"})), Ok("3.2.1".into()));
-        assert_eq!(version(&[("apinumber", "2")], json!({})), Ok("2.0.0".into()));
-        assert_eq!(version(&[], json!({"APINumber": 2.0})), Ok("2.0.0".into()));
-        assert_eq!(version(&[], json!({"APINumber": "2"})), Ok("2.0.0".into()));
+        assert_eq!(version(&[], &json!({})), Ok("5.0.0".into()));
+        assert_eq!(
+            version(
+                &[("nexkey-api-version", "3.2.1")],
+                &json!({"APINumber": "2"})
+            ),
+            Ok("3.2.1".into())
+        );
+        assert_eq!(
+            version(&[("apinumber", "2")], &json!({})),
+            Ok("2.0.0".into())
+        );
+        assert_eq!(version(&[], &json!({"APINumber": 2.0})), Ok("2.0.0".into()));
+        assert_eq!(version(&[], &json!({"APINumber": "2"})), Ok("2.0.0".into()));
     }
 
     #[test]
     fn anything_else_is_605() {
         let unsupported = Err(ErrorCode::UnsupportedVersion);
-        assert_eq!(version(&[("nexkey-api-version", "6.0.0")], json!({})), unsupported);
-        assert_eq!(version(&[], json!({"APINumber": "9"})), unsupported);
-        assert_eq!(version(&[], json!({"APINumber": true})), unsupported);
+        assert_eq!(
+            version(&[("nexkey-api-version", "6.0.0")], &json!({})),
+            unsupported
+        );
+        assert_eq!(version(&[], &json!({"APINumber": "9"})), unsupported);
+        assert_eq!(version(&[], &json!({"APINumber": true})), unsupported);
     }
 }

@@ -10,8 +10,8 @@ mod records;
 
 pub use error::{Result, StoreError, UniqueField};
 pub use records::{
-    ApiKeyRecord, KeyRecord, KeyStatus, LockRecord, NewOrganization, Organization,
-    SessionRecord, UserChanges, UserLookup, UserRecord, UserType, Viewer,
+    ApiKeyRecord, KeyRecord, KeyStatus, LockRecord, NewOrganization, Organization, SessionRecord,
+    UserChanges, UserLookup, UserRecord, UserType, Viewer,
 };
 
 use async_trait::async_trait;

@@ -23,7 +23,10 @@ pub fn name(value: &str, field: &str) -> Result<String, ApiError> {
         return Err(ApiError::invalid(field, "may not be empty"));
     }
     if trimmed.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::invalid(field, format!("may have at most {MAX_NAME_CHARS} characters")));
+        return Err(ApiError::invalid(
+            field,
+            format!("may have at most {MAX_NAME_CHARS} characters"),
+        ));
     }
     Ok(trimmed.to_owned())
 }

@@ -34,10 +34,14 @@ pub async fn sign_in(ctx: Ctx, who: KeyOnly, req: SignInRequest) -> Result<Signe
     let password = required(req.password, "password")?;
     let state = &ctx.state;
     let parsed = Identifier::parse(&identifier);
-    let throttle_key = parsed
-        .as_ref()
-        .map_or_else(|_| identifier.trim().to_lowercase(), |id| id.as_str().to_owned());
-    if let Err(wait) = state.throttle.check(&throttle_key, ctx.client_ip, state.now()) {
+    let throttle_key = parsed.as_ref().map_or_else(
+        |_| identifier.trim().to_lowercase(),
+        |id| id.as_str().to_owned(),
+    );
+    if let Err(wait) = state
+        .throttle
+        .check(&throttle_key, ctx.client_ip, state.now())
+    {
         return Err(ApiError::new(
             ErrorCode::TooManyRequests,
             format!("Too many failed sign-ins. Try again in {wait} seconds."),
@@ -54,7 +58,9 @@ pub async fn sign_in(ctx: Ctx, who: KeyOnly, req: SignInRequest) -> Result<Signe
     let user = match user {
         Some(user) if ok => user,
         _ => {
-            state.throttle.record_failure(&throttle_key, ctx.client_ip, state.now());
+            state
+                .throttle
+                .record_failure(&throttle_key, ctx.client_ip, state.now());
             return Err(invalid_credentials());
         }
     };
@@ -72,8 +78,16 @@ pub async fn sign_in(ctx: Ctx, who: KeyOnly, req: SignInRequest) -> Result<Signe
 pub async fn sign_up(ctx: Ctx, who: KeyOnly, req: SignUpRequest) -> Result<SignedIn, ApiError> {
     let first_name = name(&required(req.first_name, "firstName")?, "firstName")?;
     let last_name = name(&required(req.last_name, "lastName")?, "lastName")?;
-    let email = req.email.as_deref().map(|e| email(e, "email")).transpose()?;
-    let phone = req.phone.as_deref().map(|p| phone(p, "phone")).transpose()?;
+    let email = req
+        .email
+        .as_deref()
+        .map(|e| email(e, "email"))
+        .transpose()?;
+    let phone = req
+        .phone
+        .as_deref()
+        .map(|p| phone(p, "phone"))
+        .transpose()?;
     if email.is_none() && phone.is_none() {
         return Err(ApiError::invalid("email or phone", "is required"));
     }
@@ -124,8 +138,16 @@ pub async fn modify_current_user(
 ) -> Result<ModifiedUser, ApiError> {
     let state = &ctx.state;
     let mut changes = UserChanges {
-        first_name: req.first_name.as_deref().map(|n| name(n, "firstName")).transpose()?,
-        last_name: req.last_name.as_deref().map(|n| name(n, "lastName")).transpose()?,
+        first_name: req
+            .first_name
+            .as_deref()
+            .map(|n| name(n, "firstName"))
+            .transpose()?,
+        last_name: req
+            .last_name
+            .as_deref()
+            .map(|n| name(n, "lastName"))
+            .transpose()?,
         password_hash: None,
     };
     if let Some(new) = req.password {
@@ -140,7 +162,10 @@ pub async fn modify_current_user(
         }
         changes.password_hash = Some(state.passwords.hash(new).await?);
     }
-    let user = state.store.update_user(who.user_id(), &changes, state.now()).await?;
+    let user = state
+        .store
+        .update_user(who.user_id(), &changes, state.now())
+        .await?;
     let session_token = match (&who, changes.password_hash.is_some()) {
         (Caller::Session(s), true) => Some(open_session(&ctx, &s.user_id, &s.org_id).await?),
         _ => None,
@@ -154,19 +179,35 @@ pub async fn modify_current_user(
 /// `getUser`: a user found by `userId`, `email` or `phone`, visible only when they hold a
 /// key on a lock the caller administers (or are the caller).
 pub async fn get_user(ctx: Ctx, who: Caller, req: GetUserRequest) -> Result<User, ApiError> {
-    let email = req.email.as_deref().map(|e| email(e, "email")).transpose()?;
-    let phone = req.phone.as_deref().map(|p| phone(p, "phone")).transpose()?;
+    let email = req
+        .email
+        .as_deref()
+        .map(|e| email(e, "email"))
+        .transpose()?;
+    let phone = req
+        .phone
+        .as_deref()
+        .map(|p| phone(p, "phone"))
+        .transpose()?;
     let lookup = match (req.user_id.as_deref(), email.as_deref(), phone.as_deref()) {
         (Some(id), None, None) => UserLookup::Id(id),
         (None, Some(e), None) => UserLookup::Email(e),
         (None, None, Some(p)) => UserLookup::Phone(p),
         (None, None, None) => return Err(ApiError::missing("userId, email or phone")),
-        _ => return Err(ApiError::invalid("userId, email and phone", "are exclusive: send one")),
+        _ => {
+            return Err(ApiError::invalid(
+                "userId, email and phone",
+                "are exclusive: send one",
+            ));
+        }
     };
     let state = &ctx.state;
     let user = state.store.user(lookup).await?;
     let visible = user.id == who.user_id()
-        || state.store.user_visible(who.org_id(), &who.viewer(), &user.id).await?;
+        || state
+            .store
+            .user_visible(who.org_id(), &who.viewer(), &user.id)
+            .await?;
     if !visible {
         return Err(ApiError::not_found());
     }
@@ -184,10 +225,16 @@ async fn find(state: &crate::AppState, by: UserLookup<'_>) -> Result<Option<User
 fn new_password(password: String, field: &str) -> Result<String, ApiError> {
     let chars = password.chars().count();
     if chars < password::MIN_LEN {
-        return Err(ApiError::invalid(field, format!("must have at least {} characters", password::MIN_LEN)));
+        return Err(ApiError::invalid(
+            field,
+            format!("must have at least {} characters", password::MIN_LEN),
+        ));
     }
     if chars > password::MAX_LEN {
-        return Err(ApiError::invalid(field, format!("may have at most {} characters", password::MAX_LEN)));
+        return Err(ApiError::invalid(
+            field,
+            format!("may have at most {} characters", password::MAX_LEN),
+        ));
     }
     Ok(password)
 }
