@@ -49,6 +49,9 @@ pub struct AuthSettings {
     pub signin_failures_per_identifier: u32,
     /// Failed sign-ins per client address in a window.
     pub signin_failures_per_address: u32,
+    /// Behind a reverse proxy: take the client address from the last entry of
+    /// `X-Forwarded-For` (the one the proxy added) instead of the TCP peer.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for AuthSettings {
@@ -58,6 +61,7 @@ impl Default for AuthSettings {
             signin_window_seconds: 900,
             signin_failures_per_identifier: 10,
             signin_failures_per_address: 100,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -181,6 +185,10 @@ session_ttl_days = 30
 signin_window_seconds = 900
 signin_failures_per_identifier = 10
 signin_failures_per_address = 100
+# Behind a reverse proxy, set this so that throttling counts per client instead of per
+# proxy: the client address is then the last entry of X-Forwarded-For. Leave it off
+# when clients reach Latchkey directly (they could forge the header).
+trust_forwarded_for = false
 
 [log]
 # "text" for people, "json" for log collectors.

@@ -3,7 +3,7 @@
 //! `{"result": …}` envelope. Checks run in this order: unknown function (404), body
 //! (413/107), version (605), credentials (601–604, 209), then the handler.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
@@ -15,6 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::auth::authenticate;
+use crate::config::Settings;
 use crate::error::ApiError;
 use crate::router::Ctx;
 use crate::state::AppState;
@@ -60,13 +61,30 @@ async fn run(
     let body = read_body(body).await?;
     let version = negotiate_version(headers, &body)?;
     let auth = authenticate(&state, headers, function.access).await?;
+    let client_ip = client_address(&state.settings, headers, client);
     let ctx = Ctx {
         state,
         version,
-        client_ip: client.ip(),
+        client_ip,
     };
     let result = function.call(ctx, auth, body).await?;
     Ok((version, result))
+}
+
+/// The client's address: the TCP peer, or behind a trusted proxy the last address of
+/// `X-Forwarded-For`.
+fn client_address(settings: &Settings, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if !settings.auth.trust_forwarded_for {
+        return peer.ip();
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|last| last.trim().parse().ok())
+        .unwrap_or(peer.ip())
 }
 
 async fn read_body(body: Body) -> Result<Map<String, Value>, ApiError> {

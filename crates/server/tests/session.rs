@@ -363,6 +363,55 @@ async fn get_user_rules(backend: Backend) {
     assert_api_error(secret.get_user(&bad_phone).await, 400, 142);
 }
 
+async fn failures_from_one_address_are_throttled_across_identifiers(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |s| {
+        s.auth.signin_failures_per_address = 3;
+        s.auth.trust_forwarded_for = true;
+    })
+    .await
+    else {
+        return;
+    };
+    for _ in 0..3 {
+        sign_in_from(&server, "198.51.100.1, 203.0.113.7")
+            .await
+            .assert_error(401, 101);
+    }
+    let throttled = sign_in_from(&server, "203.0.113.7").await;
+    throttled.assert_error(429, 155);
+    assert!(throttled.headers.contains_key("retry-after"));
+    sign_in_from(&server, "203.0.113.8")
+        .await
+        .assert_error(401, 101);
+}
+
+/// A failing sign-in of a new identifier, forwarded for `from` by a proxy.
+async fn sign_in_from(server: &TestServer, from: &str) -> common::Raw {
+    let body = json!({"userIdentifier": unique_email(), "password": "guess guess"}).to_string();
+    let headers = [
+        ("Nexkey-Api-Key", server.org.api_key.as_str()),
+        ("X-Forwarded-For", from),
+    ];
+    server.raw("/signIn", &headers, body).await
+}
+
+async fn guessing_the_current_password_is_throttled(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else {
+        return;
+    };
+    let (signed, _) = server.sign_up(PASSWORD).await;
+    let me = server.session_client(&signed.session_token);
+    let guess = ModifyCurrentUserRequest {
+        password: Some("new password 123".into()),
+        current_password: Some("a wrong guess".into()),
+        ..Default::default()
+    };
+    for _ in 0..10 {
+        assert_api_error(me.modify_current_user(&guess).await, 400, 142);
+    }
+    assert_api_error(me.modify_current_user(&guess).await, 429, 155);
+}
+
 both!(
     sign_up_normalizes_and_keeps_contacts_unique,
     sign_up_checks_every_field,
@@ -371,4 +420,6 @@ both!(
     modifying_names_and_password,
     the_virtual_user_has_no_password,
     get_user_rules,
+    failures_from_one_address_are_throttled_across_identifiers,
+    guessing_the_current_password_is_throttled,
 );

@@ -38,16 +38,7 @@ pub async fn sign_in(ctx: Ctx, who: KeyOnly, req: SignInRequest) -> Result<Signe
         |_| identifier.trim().to_lowercase(),
         |id| id.as_str().to_owned(),
     );
-    if let Err(wait) = state
-        .throttle
-        .check(&throttle_key, ctx.client_ip, state.now())
-    {
-        return Err(ApiError::new(
-            ErrorCode::TooManyRequests,
-            format!("Too many failed sign-ins. Try again in {wait} seconds."),
-        )
-        .with_retry_after(wait));
-    }
+    check_throttle(&ctx, &throttle_key)?;
     let user = match &parsed {
         Ok(Identifier::Email(e)) => find(state, UserLookup::Email(e)).await?,
         Ok(Identifier::Phone(p)) => find(state, UserLookup::Phone(p)).await?,
@@ -156,10 +147,18 @@ pub async fn modify_current_user(
         };
         let new = new_password(new, "password")?;
         let current = required(req.current_password, "currentPassword")?;
+        // Guessing the current password through a stolen session is throttled like
+        // sign-in, under the user's id.
+        let throttle_key = format!("user:{}", who.user_id());
+        check_throttle(&ctx, &throttle_key)?;
         let user = state.store.user(UserLookup::Id(who.user_id())).await?;
         if !state.passwords.verify(current, user.password_hash).await? {
+            state
+                .throttle
+                .record_failure(&throttle_key, ctx.client_ip, state.now());
             return Err(ApiError::invalid("currentPassword", "does not match"));
         }
+        state.throttle.record_success(&throttle_key);
         changes.password_hash = Some(state.passwords.hash(new).await?);
     }
     let user = state
@@ -220,6 +219,21 @@ async fn find(state: &crate::AppState, by: UserLookup<'_>) -> Result<Option<User
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// 155 with `Retry-After` while `key` or the client's address is throttled.
+fn check_throttle(ctx: &Ctx, key: &str) -> Result<(), ApiError> {
+    let state = &ctx.state;
+    state
+        .throttle
+        .check(key, ctx.client_ip, state.now())
+        .map_err(|wait| {
+            ApiError::new(
+                ErrorCode::TooManyRequests,
+                format!("Too many failed attempts. Try again in {wait} seconds."),
+            )
+            .with_retry_after(wait)
+        })
 }
 
 fn new_password(password: String, field: &str) -> Result<String, ApiError> {
