@@ -306,3 +306,107 @@ fn a_bad_database_url_is_a_clear_error() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("unsupported database URL scheme"), "{err}");
 }
+
+#[tokio::test]
+async fn no_secret_token_or_password_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
+    let mut child = latchkey(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let banner = read_banner(&mut child);
+    let client = Client::new(&banner.url);
+    let key = client.with(Credentials::Key {
+        api_key: banner.api_key.clone(),
+    });
+    let admin = key
+        .sign_in("admin@demo.latchkey.dev", &banner.password)
+        .await
+        .unwrap();
+    let wrong = key
+        .sign_in("admin@demo.latchkey.dev", "a wrong password")
+        .await;
+    assert!(wrong.is_err());
+    let session = client.with(Credentials::Session {
+        api_key: banner.api_key.clone(),
+        session_token: admin.session_token.clone(),
+    });
+    session.get_current_user().await.unwrap();
+    let secret = client.with(Credentials::Secret {
+        api_key: banner.api_key.clone(),
+        api_secret: banner.api_secret.clone(),
+    });
+    let rotated = secret.rotate_api_secret(None).await.unwrap();
+    assert!(terminate(child).success());
+
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert!(
+        log.contains("signIn"),
+        "the log has request spans: {}",
+        &log[..log.len().min(500)]
+    );
+    for (what, value) in [
+        ("API secret", banner.api_secret.as_str()),
+        ("rotated secret", rotated.api_secret.as_str()),
+        ("session token", admin.session_token.as_str()),
+        ("password", banner.password.as_str()),
+        ("wrong password", "a wrong password"),
+    ] {
+        assert!(!log.contains(value), "the {what} appears in the log");
+    }
+}
+
+#[test]
+fn serve_runs_on_postgres() {
+    let Ok(url) = std::env::var("LATCHKEY_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "SKIPPED: LATCHKEY_TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = latchkey(dir.path())
+        .args([
+            "serve",
+            "--no-demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &url,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("database postgres://"), "{first}");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let ready = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("{url}/readyz"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&ready.stdout), "200");
+    assert!(terminate(child).success());
+    assert!(
+        !dir.path().join("latchkey-data").exists(),
+        "no SQLite file when on PostgreSQL"
+    );
+}
