@@ -3,9 +3,11 @@
 //! pure function of its inputs (the caller passes the time), so it is unit-tested
 //! without a database or a clock.
 
+pub mod access;
 pub mod contact;
 pub mod ids;
 pub mod role;
+pub mod schedule;
 pub mod secret;
 pub mod throttle;
 pub mod time;
