@@ -5,13 +5,29 @@
 //! Request fields are all `Option`: the server reports a missing required field as 142
 //! and a field of the wrong type as 111, each naming the field.
 
+pub mod activity;
 pub mod error;
+pub mod group;
 pub mod headers;
+pub mod key;
 pub mod lock;
 pub mod user;
 
+pub use activity::{ActivityBody, ActivityLock, Initiator};
 pub use error::{ErrorBody, ErrorCode};
-pub use lock::{Driver, Lock, LockType};
+pub use group::{
+    CreateGroupRequest, GetGroupsRequest, Group, GroupLocksRequest, GroupRequest,
+    GroupUsersRequest, ModifyGroupRequest,
+};
+pub use key::{
+    AccessExplanation, AccessRule, ExplainAccessRequest, GetLockUsersRequest, GetUserKeysRequest,
+    Key, KeyLock, KeyUser, ModifyKeyRequest, Patch, RevokeKeyRequest, Schedule, ScheduleInput,
+    SendKeyRequest,
+};
+pub use lock::{
+    Driver, GetLocksRequest, Lock, LockRequest, LockType, ModifyLockRequest, RegisterLockRequest,
+    TransferOwnershipRequest,
+};
 pub use user::{
     ApiSecret, GetUserRequest, ModifiedUser, ModifyCurrentUserRequest, OrganizationCreated,
     RotateApiSecretRequest, SignInRequest, SignUpRequest, SignedIn, User, UserType,

@@ -78,3 +78,52 @@ mod tests {
         assert_eq!(back["latencyMs"], 50);
     }
 }
+
+/// Requests naming one lock (`getLock`, `removeLock`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LockRequest {
+    pub lock_id: Option<String>,
+}
+
+/// `getLocks`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetLocksRequest {
+    pub limit: Option<i64>,
+    pub after: Option<String>,
+}
+
+/// `registerLock` (secret only).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterLockRequest {
+    pub lock_id: Option<String>,
+    pub short_name: Option<String>,
+    pub long_name: Option<String>,
+    pub time_zone: Option<String>,
+    #[serde(rename = "type")]
+    pub lock_type: Option<LockType>,
+    pub driver: Option<Driver>,
+}
+
+/// `modifyLock`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifyLockRequest {
+    pub lock_id: Option<String>,
+    pub short_name: Option<String>,
+    pub long_name: Option<String>,
+    pub time_zone: Option<String>,
+    pub relock_seconds: Option<i64>,
+    pub driver: Option<Driver>,
+}
+
+/// `transferOwnership`: the new owner by email or phone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferOwnershipRequest {
+    pub lock_id: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}

@@ -4,6 +4,7 @@
 //! without a database or a clock.
 
 pub mod access;
+pub mod audit;
 pub mod contact;
 pub mod ids;
 pub mod role;

@@ -4,6 +4,7 @@
 //! a shutdown future completes, letting in-flight requests finish. Tests start it on
 //! port 0 and call it over HTTP like any client.
 
+pub mod actor;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -12,6 +13,7 @@ mod health;
 pub mod password;
 pub mod provision;
 pub mod router;
+pub mod schedules;
 pub mod state;
 pub mod storage;
 pub mod throttle;

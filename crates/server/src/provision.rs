@@ -6,13 +6,15 @@ use latchkey_core::ids::new_object_id;
 use latchkey_core::role::Role;
 use latchkey_core::{secret, time};
 use latchkey_store::{
-    ApiKeyRecord, KeyRecord, KeyStatus, LockRecord, NewOrganization, Organization, Store,
-    UserRecord, UserType,
+    ApiKeyRecord, KeyRecord, LockRecord, NewOrganization, Organization, Store, UserLookup,
+    UserRecord, UserType, WriteSet,
 };
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
+use crate::actor;
 use crate::error::ApiError;
+use crate::functions::locks::owner_key;
 use crate::password::Passwords;
 use crate::views;
 
@@ -79,7 +81,8 @@ pub struct NewSimulatedLock<'a> {
     pub admins: &'a [String],
 }
 
-/// Registers a simulated lock; the organization's virtual user gets its `OWNER` key.
+/// Registers a simulated lock; the organization's virtual user gets its `OWNER` key and
+/// the `admins` an `ADMIN` key. Records `LOCK_REGISTERED` by the virtual user.
 pub async fn add_simulated_lock(
     store: &dyn Store,
     new: &NewSimulatedLock<'_>,
@@ -90,6 +93,7 @@ pub async fn add_simulated_lock(
         return Err(ApiError::invalid("timeZone", "is not an IANA time zone"));
     }
     let virtual_user = store.virtual_user_of(new.org_id).await?;
+    let initiator = store.user(UserLookup::Id(&virtual_user)).await?;
     let lock = LockRecord {
         id: new_object_id(),
         org_id: new.org_id.to_owned(),
@@ -101,23 +105,30 @@ pub async fn add_simulated_lock(
         relock_seconds: 5,
         driver: serde_json::to_string(&Driver::default()).map_err(ApiError::internal)?,
         online: true,
+        lockdown: false,
         last_seen_at: Some(now),
         created_at: now,
         updated_at: now,
     };
-    let key = |user_id: &str, role: Role| KeyRecord {
+    let mut keys = vec![owner_key(&lock, &virtual_user, now)];
+    keys.extend(new.admins.iter().map(|id| KeyRecord {
         id: new_object_id(),
-        org_id: lock.org_id.clone(),
-        lock_id: lock.id.clone(),
-        user_id: user_id.to_owned(),
-        role: role.id(),
-        status: KeyStatus::Active,
-        created_at: now,
-        updated_at: now,
+        role: Role::Admin.id(),
+        ..owner_key(&lock, id, now)
+    }));
+    let changes = WriteSet {
+        keys_upsert: keys,
+        activity: vec![actor::entry(
+            &initiator,
+            now,
+            "LOCK_REGISTERED",
+            Some(&lock),
+            None,
+        )],
+        locks_insert: vec![lock.clone()],
+        ..WriteSet::default()
     };
-    let mut keys = vec![key(&virtual_user, Role::Owner)];
-    keys.extend(new.admins.iter().map(|id| key(id, Role::Admin)));
-    store.create_lock(&lock, &keys).await?;
+    store.apply(new.org_id, &changes).await?;
     views::lock(&lock, Some(Role::Owner))
 }
 

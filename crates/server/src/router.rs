@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::{Access, Authenticated, Principal};
 use crate::error::ApiError;
-use crate::functions::{organization, session};
+use crate::functions::{explain, groups, keys, locks, organization, session};
 use crate::state::AppState;
 
 /// What a handler knows of its request besides the principal and the body.
@@ -67,6 +67,27 @@ impl Functions {
             ("modifyCurrentUser", function(session::modify_current_user)),
             ("getUser", function(session::get_user)),
             ("rotateApiSecret", function(organization::rotate_api_secret)),
+            ("getLocks", function(locks::get_locks)),
+            ("getLock", function(locks::get_lock)),
+            ("registerLock", function(locks::register_lock)),
+            ("modifyLock", function(locks::modify_lock)),
+            ("removeLock", function(locks::remove_lock)),
+            ("transferOwnership", function(locks::transfer_ownership)),
+            ("sendKey", function(keys::send_key)),
+            ("revokeKey", function(keys::revoke_key)),
+            ("modifyKey", function(keys::modify_key)),
+            ("getUserKeys", function(keys::get_user_keys)),
+            ("getLockUsers", function(keys::get_lock_users)),
+            ("explainAccess", function(explain::explain_access)),
+            ("createGroup", function(groups::create_group)),
+            ("getGroups", function(groups::get_groups)),
+            ("getGroup", function(groups::get_group)),
+            ("modifyGroup", function(groups::modify_group)),
+            ("deleteGroup", function(groups::delete_group)),
+            ("addGroupUsers", function(groups::add_group_users)),
+            ("removeGroupUsers", function(groups::remove_group_users)),
+            ("addGroupLocks", function(groups::add_group_locks)),
+            ("removeGroupLocks", function(groups::remove_group_locks)),
         ];
         Functions {
             by_name: entries.into_iter().collect(),

@@ -2,13 +2,16 @@
 //! one database. Migrations in `migrations/` are applied by [`PostgresStore::connect`]
 //! (sqlx takes an advisory lock, so servers starting together apply them once).
 
+mod apply;
+mod catalog;
 mod rows;
 
 use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
-    ApiKeyRecord, KeyRecord, LockRecord, NewOrganization, Organization, Result, SessionRecord,
-    Store, StoreError, UniqueField, UserChanges, UserLookup, UserRecord, Viewer,
+    ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord, KeyRow, LockRecord,
+    NewOrganization, Organization, Result, SessionRecord, Store, StoreError, UniqueField,
+    UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
@@ -289,48 +292,70 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn create_lock(&self, lock: &LockRecord, keys: &[KeyRecord]) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query(
-            "INSERT INTO locks (id, org_id, lock_id, short_name, long_name, time_zone, type,
-                    relock_seconds, driver, online, last_seen_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&lock.id)
-        .bind(&lock.org_id)
-        .bind(&lock.lock_id)
-        .bind(&lock.short_name)
-        .bind(&lock.long_name)
-        .bind(&lock.time_zone)
-        .bind(&lock.lock_type)
-        .bind(lock.relock_seconds)
-        .bind(&lock.driver)
-        .bind(lock.online)
-        .bind(lock.last_seen_at)
-        .bind(lock.created_at)
-        .bind(lock.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        for key in keys {
-            sqlx::query(
-                "INSERT INTO keys (id, org_id, lock_id, user_id, role, status, created_at,
-                        updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&key.id)
-            .bind(&key.org_id)
-            .bind(&key.lock_id)
-            .bind(&key.user_id)
-            .bind(key.role)
-            .bind(key.status.as_str())
-            .bind(key.created_at)
-            .bind(key.updated_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)
+    async fn lock(&self, org_id: &str, reference: &str) -> Result<LockRecord> {
+        self.find_lock(org_id, reference).await
+    }
+
+    async fn locks_page(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        all: bool,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(LockRecord, Option<i64>)>> {
+        self.list_locks(org_id, user_id, all, after, limit).await
+    }
+
+    async fn key(&self, org_id: &str, key_id: &str) -> Result<KeyRow> {
+        self.find_key(org_id, key_id).await
+    }
+
+    async fn key_of(&self, lock_id: &str, holder: &Holder) -> Result<Option<KeyRecord>> {
+        self.find_key_of(lock_id, holder).await
+    }
+
+    async fn keys_page(
+        &self,
+        org_id: &str,
+        filter: &KeyFilter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<KeyRow>> {
+        self.list_keys(org_id, filter, after, limit).await
+    }
+
+    async fn pending_for(
+        &self,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<(Vec<KeyRecord>, Vec<GroupMemberRecord>)> {
+        self.find_pending(email, phone).await
+    }
+
+    async fn group(&self, org_id: &str, group_id: &str) -> Result<GroupRecord> {
+        self.find_group(org_id, group_id).await
+    }
+
+    async fn groups_page(
+        &self,
+        org_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<GroupRecord>> {
+        self.list_groups(org_id, after, limit).await
+    }
+
+    async fn group_lock_ids(&self, group_id: &str) -> Result<Vec<String>> {
+        self.list_group_lock_ids(group_id).await
+    }
+
+    async fn group_members(&self, group_id: &str) -> Result<Vec<GroupMemberRecord>> {
+        self.list_group_members(group_id).await
+    }
+
+    async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<()> {
+        self.apply_changes(org_id, changes).await
     }
 }
 

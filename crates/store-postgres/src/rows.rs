@@ -2,7 +2,8 @@
 
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
-    ApiKeyRecord, Organization, Result, SessionRecord, StoreError, UserRecord, UserType,
+    ApiKeyRecord, GroupMemberRecord, GroupRecord, KeyRecord, KeyRow, KeyStatus, LockRecord,
+    Organization, Result, SessionRecord, StoreError, UserRecord, UserType,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -61,5 +62,106 @@ pub(crate) fn session_from_row(row: &PgRow) -> Result<SessionRecord> {
         org_id: row.try_get("org_id").map_err(db)?,
         created_at: row.try_get("created_at").map_err(db)?,
         last_used_at: row.try_get("last_used_at").map_err(db)?,
+    })
+}
+
+pub(crate) fn lock_from_row(row: &PgRow) -> Result<LockRecord> {
+    Ok(LockRecord {
+        id: row.try_get("id").map_err(db)?,
+        org_id: row.try_get("org_id").map_err(db)?,
+        lock_id: row.try_get("lock_id").map_err(db)?,
+        short_name: row.try_get("short_name").map_err(db)?,
+        long_name: row.try_get("long_name").map_err(db)?,
+        time_zone: row.try_get("time_zone").map_err(db)?,
+        lock_type: row.try_get("type").map_err(db)?,
+        relock_seconds: row.try_get("relock_seconds").map_err(db)?,
+        driver: row.try_get("driver").map_err(db)?,
+        online: row.try_get("online").map_err(db)?,
+        lockdown: row.try_get("lockdown").map_err(db)?,
+        last_seen_at: row.try_get("last_seen_at").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
+    })
+}
+
+pub(crate) fn key_from_row(row: &PgRow) -> Result<KeyRecord> {
+    let status: String = row.try_get("status").map_err(db)?;
+    Ok(KeyRecord {
+        id: row.try_get("id").map_err(db)?,
+        org_id: row.try_get("org_id").map_err(db)?,
+        lock_id: row.try_get("lock_id").map_err(db)?,
+        user_id: row.try_get("user_id").map_err(db)?,
+        invite_email: row.try_get("invite_email").map_err(db)?,
+        invite_phone: row.try_get("invite_phone").map_err(db)?,
+        invite_first_name: row.try_get("invite_first_name").map_err(db)?,
+        invite_last_name: row.try_get("invite_last_name").map_err(db)?,
+        role: row.try_get("role").map_err(db)?,
+        status: KeyStatus::parse(&status).ok_or_else(|| corrupt("key status"))?,
+        start_date: row.try_get("start_date").map_err(db)?,
+        end_date: row.try_get("end_date").map_err(db)?,
+        one_time: row.try_get("one_time").map_err(db)?,
+        used_at: row.try_get("used_at").map_err(db)?,
+        can_remote_unlock: row.try_get("can_remote_unlock").map_err(db)?,
+        text_key: row.try_get("text_key").map_err(db)?,
+        sms_code: row.try_get("sms_code").map_err(db)?,
+        schedules: row.try_get("schedules").map_err(db)?,
+        group_id: row.try_get("group_id").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
+    })
+}
+
+/// A key row joined with its lock (`l_*`) and holder (`u_*`), as `KEY_ROW_SELECT` reads it.
+pub(crate) fn key_row_from_row(row: &PgRow) -> Result<KeyRow> {
+    let user_id: Option<String> = row.try_get("u_id").map_err(db)?;
+    let user = match user_id {
+        Some(id) => {
+            let user_type: String = row.try_get("u_type").map_err(db)?;
+            Some(UserRecord {
+                id,
+                user_type: UserType::parse(&user_type).ok_or_else(|| corrupt("user type"))?,
+                first_name: row.try_get("u_first_name").map_err(db)?,
+                last_name: row.try_get("u_last_name").map_err(db)?,
+                email: row.try_get("u_email").map_err(db)?,
+                phone: row.try_get("u_phone").map_err(db)?,
+                password_hash: None,
+                created_at: row.try_get("u_created_at").map_err(db)?,
+                updated_at: row.try_get("u_updated_at").map_err(db)?,
+            })
+        }
+        None => None,
+    };
+    Ok(KeyRow {
+        key: key_from_row(row)?,
+        lock_device_id: row.try_get("l_lock_id").map_err(db)?,
+        lock_short_name: row.try_get("l_short_name").map_err(db)?,
+        lock_time_zone: row.try_get("l_time_zone").map_err(db)?,
+        user,
+    })
+}
+
+pub(crate) fn group_from_row(row: &PgRow) -> Result<GroupRecord> {
+    Ok(GroupRecord {
+        id: row.try_get("id").map_err(db)?,
+        org_id: row.try_get("org_id").map_err(db)?,
+        name: row.try_get("name").map_err(db)?,
+        description: row.try_get("description").map_err(db)?,
+        can_remote_unlock: row.try_get("can_remote_unlock").map_err(db)?,
+        can_unlock_until: row.try_get("can_unlock_until").map_err(db)?,
+        schedules: row.try_get("schedules").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
+    })
+}
+
+pub(crate) fn member_from_row(row: &PgRow) -> Result<GroupMemberRecord> {
+    Ok(GroupMemberRecord {
+        id: row.try_get("id").map_err(db)?,
+        group_id: row.try_get("group_id").map_err(db)?,
+        user_id: row.try_get("user_id").map_err(db)?,
+        invite_email: row.try_get("invite_email").map_err(db)?,
+        invite_phone: row.try_get("invite_phone").map_err(db)?,
+        role: row.try_get("role").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
     })
 }

@@ -1,10 +1,14 @@
--- Organizations, their API keys and virtual users, people, sessions, locks and keys.
--- Times are epoch milliseconds; secrets and tokens are SHA-256 digests.
+-- Organizations, their API keys and virtual users, people, sessions, locks, keys,
+-- groups and the audit log. Times are epoch milliseconds; secrets and tokens are
+-- SHA-256 digests; schedules are JSON arrays in the wire format.
 
 CREATE TABLE organizations (
-    id          TEXT PRIMARY KEY,
-    name        TEXT NOT NULL,
-    created_at  INTEGER NOT NULL
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    -- Head of the audit log's hash chain: the last seq and its hash.
+    activity_seq   INTEGER NOT NULL DEFAULT 0,
+    activity_head  BLOB,
+    created_at     INTEGER NOT NULL
 );
 
 CREATE TABLE users (
@@ -51,21 +55,97 @@ CREATE TABLE locks (
     relock_seconds  INTEGER NOT NULL,
     driver          TEXT NOT NULL,
     online          INTEGER NOT NULL,
+    lockdown        INTEGER NOT NULL DEFAULT 0,
     last_seen_at    INTEGER,
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL
 );
 CREATE INDEX locks_org ON locks (org_id, id);
 
-CREATE TABLE keys (
-    id          TEXT PRIMARY KEY,
-    org_id      TEXT NOT NULL REFERENCES organizations (id),
-    lock_id     TEXT NOT NULL REFERENCES locks (id) ON DELETE CASCADE,
-    user_id     TEXT NOT NULL REFERENCES users (id),
-    role        INTEGER NOT NULL CHECK (role IN (0, 1, 2)),
-    status      TEXT NOT NULL CHECK (status IN ('ACTIVE', 'PENDING')),
-    created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL,
-    UNIQUE (lock_id, user_id)
+CREATE TABLE groups (
+    id                 TEXT PRIMARY KEY,
+    org_id             TEXT NOT NULL REFERENCES organizations (id),
+    name               TEXT NOT NULL,
+    description        TEXT,
+    can_remote_unlock  INTEGER NOT NULL,
+    can_unlock_until   INTEGER NOT NULL,
+    schedules          TEXT NOT NULL,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL
 );
+CREATE INDEX groups_org ON groups (org_id, id);
+
+CREATE TABLE group_locks (
+    group_id  TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    lock_id   TEXT NOT NULL REFERENCES locks (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, lock_id)
+);
+CREATE INDEX group_locks_lock ON group_locks (lock_id);
+
+-- A member is a user, or a person invited by phone or email who has no account yet.
+CREATE TABLE group_members (
+    id            TEXT PRIMARY KEY,
+    group_id      TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    user_id       TEXT REFERENCES users (id),
+    invite_email  TEXT,
+    invite_phone  TEXT,
+    role          INTEGER NOT NULL CHECK (role IN (0, 1)),
+    created_at    INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX group_members_user ON group_members (group_id, user_id) WHERE user_id IS NOT NULL;
+
+-- A key is a user's access to one lock; a pending key waits for the invited phone or
+-- email to sign up. Keys of a group carry its id.
+CREATE TABLE keys (
+    id                 TEXT PRIMARY KEY,
+    org_id             TEXT NOT NULL REFERENCES organizations (id),
+    lock_id            TEXT NOT NULL REFERENCES locks (id) ON DELETE CASCADE,
+    user_id            TEXT REFERENCES users (id),
+    invite_email       TEXT,
+    invite_phone       TEXT,
+    invite_first_name  TEXT,
+    invite_last_name   TEXT,
+    role               INTEGER NOT NULL CHECK (role IN (0, 1, 2)),
+    status             TEXT NOT NULL CHECK (status IN ('ACTIVE', 'PENDING')),
+    start_date         INTEGER,
+    end_date           INTEGER,
+    one_time           INTEGER NOT NULL,
+    used_at            INTEGER,
+    can_remote_unlock  INTEGER NOT NULL,
+    text_key           INTEGER NOT NULL,
+    sms_code           TEXT,
+    schedules          TEXT NOT NULL,
+    group_id           TEXT REFERENCES groups (id) ON DELETE CASCADE,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    CHECK ((user_id IS NULL) = (status = 'PENDING')),
+    CHECK (user_id IS NOT NULL OR invite_email IS NOT NULL OR invite_phone IS NOT NULL)
+);
+CREATE UNIQUE INDEX keys_lock_user ON keys (lock_id, user_id) WHERE user_id IS NOT NULL;
+CREATE UNIQUE INDEX keys_lock_invite_phone ON keys (lock_id, invite_phone)
+    WHERE user_id IS NULL AND invite_phone IS NOT NULL;
+CREATE UNIQUE INDEX keys_lock_invite_email ON keys (lock_id, invite_email)
+    WHERE user_id IS NULL AND invite_phone IS NULL;
+CREATE UNIQUE INDEX keys_one_owner ON keys (lock_id) WHERE role = 2;
 CREATE INDEX keys_user ON keys (user_id, lock_id);
+CREATE INDEX keys_org ON keys (org_id, id);
+CREATE INDEX keys_lock ON keys (lock_id, id);
+CREATE INDEX keys_group ON keys (group_id);
+
+-- The audit log: append-only, `seq` without gaps per organization, each entry's hash
+-- chained to the previous one. `entry` is the canonical JSON that was hashed.
+CREATE TABLE activity (
+    org_id          TEXT NOT NULL REFERENCES organizations (id),
+    seq             INTEGER NOT NULL,
+    id              TEXT NOT NULL UNIQUE,
+    type            TEXT NOT NULL,
+    at              INTEGER NOT NULL,
+    lock_id         TEXT,
+    initiator_id    TEXT NOT NULL,
+    target_user_id  TEXT,
+    entry           TEXT NOT NULL,
+    hash            BLOB NOT NULL,
+    PRIMARY KEY (org_id, seq)
+);
+CREATE INDEX activity_lock ON activity (org_id, lock_id, seq);
+CREATE INDEX activity_initiator ON activity (org_id, initiator_id, seq);

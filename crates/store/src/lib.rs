@@ -10,8 +10,9 @@ mod records;
 
 pub use error::{Result, StoreError, UniqueField};
 pub use records::{
-    ApiKeyRecord, KeyRecord, KeyStatus, LockRecord, NewOrganization, Organization, SessionRecord,
-    UserChanges, UserLookup, UserRecord, UserType, Viewer,
+    ActivityDraft, ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord,
+    KeyRow, KeyStatus, LockRecord, NewOrganization, Organization, SessionRecord, UserChanges,
+    UserLookup, UserRecord, UserType, Viewer, WriteSet,
 };
 
 use async_trait::async_trait;
@@ -69,7 +70,60 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Ends one session. `NotFound` if it had already ended.
     async fn delete_session(&self, token_hash: &Digest32) -> Result<()>;
 
-    /// Registers a lock with its first keys (the virtual user's `OWNER` key), all or
-    /// nothing. `Conflict(LockId)` when the device id is taken.
-    async fn create_lock(&self, lock: &LockRecord, keys: &[KeyRecord]) -> Result<()>;
+    /// The lock of `org_id` whose objectId or device `lockId` is `reference`.
+    async fn lock(&self, org_id: &str, reference: &str) -> Result<LockRecord>;
+
+    /// A page of locks ordered by objectId, each with the role of `user_id` on it (its
+    /// active key). `all`: every lock of the organization; else only those `user_id`
+    /// holds an active key to.
+    async fn locks_page(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        all: bool,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(LockRecord, Option<i64>)>>;
+
+    /// The key with this objectId in `org_id`.
+    async fn key(&self, org_id: &str, key_id: &str) -> Result<KeyRow>;
+
+    /// The key of `holder` on `lock_id`, if any.
+    async fn key_of(&self, lock_id: &str, holder: &Holder) -> Result<Option<KeyRecord>>;
+
+    /// A page of keys ordered by objectId.
+    async fn keys_page(
+        &self,
+        org_id: &str,
+        filter: &KeyFilter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<KeyRow>>;
+
+    /// Pending keys and group memberships waiting for this email or phone, in every
+    /// organization.
+    async fn pending_for(
+        &self,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<(Vec<KeyRecord>, Vec<GroupMemberRecord>)>;
+
+    async fn group(&self, org_id: &str, group_id: &str) -> Result<GroupRecord>;
+
+    async fn groups_page(
+        &self,
+        org_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<GroupRecord>>;
+
+    /// The objectIds of the group's locks, ordered.
+    async fn group_lock_ids(&self, group_id: &str) -> Result<Vec<String>>;
+
+    async fn group_members(&self, group_id: &str) -> Result<Vec<GroupMemberRecord>>;
+
+    /// Applies every change of `changes` and appends its audit entries to `org_id`'s log
+    /// (next `seq`, chained hash), in one transaction. With no audit entries, `org_id`
+    /// is not read.
+    async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<()>;
 }

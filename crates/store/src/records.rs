@@ -119,6 +119,7 @@ pub struct LockRecord {
     pub relock_seconds: i64,
     pub driver: String,
     pub online: bool,
+    pub lockdown: bool,
     pub last_seen_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -137,17 +138,136 @@ impl KeyStatus {
             KeyStatus::Pending => "PENDING",
         }
     }
+
+    pub fn parse(s: &str) -> Option<KeyStatus> {
+        match s {
+            "ACTIVE" => Some(KeyStatus::Active),
+            "PENDING" => Some(KeyStatus::Pending),
+            _ => None,
+        }
+    }
 }
 
-/// A user's key to one lock; `role` is Nexkey's `roleID`.
+/// A key to one lock: a user's, or a pending one for an invited phone or email.
+/// `role` is Nexkey's `roleID`; `schedules` the JSON array of its schedules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
     pub id: String,
     pub org_id: String,
     pub lock_id: String,
-    pub user_id: String,
+    pub user_id: Option<String>,
+    pub invite_email: Option<String>,
+    pub invite_phone: Option<String>,
+    pub invite_first_name: Option<String>,
+    pub invite_last_name: Option<String>,
     pub role: i64,
     pub status: KeyStatus,
+    pub start_date: Option<i64>,
+    pub end_date: Option<i64>,
+    pub one_time: bool,
+    pub used_at: Option<i64>,
+    pub can_remote_unlock: bool,
+    pub text_key: bool,
+    pub sms_code: Option<String>,
+    pub schedules: String,
+    pub group_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A key with what its views show of its lock and holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRow {
+    pub key: KeyRecord,
+    pub lock_device_id: String,
+    pub lock_short_name: String,
+    pub lock_time_zone: String,
+    /// The holder, for an active key.
+    pub user: Option<UserRecord>,
+}
+
+/// Whose key: a user's, a pending key for an invited phone or email (the phone is
+/// looked up first), or the lock's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    User(String),
+    Owner,
+    Invite {
+        phone: Option<String>,
+        email: Option<String>,
+    },
+}
+
+/// Which keys to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFilter {
+    /// Every key of the organization.
+    Organization,
+    /// Every key of one lock (by objectId).
+    Lock(String),
+    /// One user's keys; with `administered_by`, only on locks that user administers.
+    User {
+        user_id: String,
+        administered_by: Option<String>,
+    },
+}
+
+/// A lock group. `schedules` is the JSON array of its schedules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub can_remote_unlock: bool,
+    pub can_unlock_until: bool,
+    pub schedules: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A member of a group: a user, or an invited phone or email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMemberRecord {
+    pub id: String,
+    pub group_id: String,
+    pub user_id: Option<String>,
+    pub invite_email: Option<String>,
+    pub invite_phone: Option<String>,
+    pub role: i64,
+    pub created_at: i64,
+}
+
+/// An audit log entry before it is sealed: the store gives it the next `seq` of its
+/// organization and chains its hash. `body` is the entry's JSON object without `seq`
+/// and `hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityDraft {
+    pub id: String,
+    pub entry_type: String,
+    pub at: i64,
+    pub lock_id: Option<String>,
+    pub initiator_id: String,
+    pub target_user_id: Option<String>,
+    pub body: String,
+}
+
+/// Everything one call changes, applied by [`crate::Store::apply`] in one transaction
+/// with its audit entries: all of it, or nothing. Deletions of keys run before upserts,
+/// and upserts in the order given, so a role swap can respect "one owner per lock".
+#[derive(Debug, Clone, Default)]
+pub struct WriteSet {
+    pub locks_insert: Vec<LockRecord>,
+    pub locks_update: Vec<LockRecord>,
+    pub locks_delete: Vec<String>,
+    pub groups_upsert: Vec<GroupRecord>,
+    pub groups_delete: Vec<String>,
+    /// `(group_id, lock_id)` pairs.
+    pub group_locks_add: Vec<(String, String)>,
+    pub group_locks_remove: Vec<(String, String)>,
+    pub members_upsert: Vec<GroupMemberRecord>,
+    pub members_delete: Vec<String>,
+    pub keys_delete: Vec<String>,
+    pub keys_upsert: Vec<KeyRecord>,
+    pub activity: Vec<ActivityDraft>,
 }

@@ -64,8 +64,8 @@ pub async fn sign_in(ctx: Ctx, who: KeyOnly, req: SignInRequest) -> Result<Signe
     })
 }
 
-/// `signUp`: creates a person (an email or a phone, or both, each unique) and opens a
-/// session. Pending keys sent to that email or phone are claimed by a later issue.
+/// `signUp`: creates a person (an email or a phone, or both, each unique), gives them
+/// the pending keys sent to that email or phone, and opens a session.
 pub async fn sign_up(ctx: Ctx, who: KeyOnly, req: SignUpRequest) -> Result<SignedIn, ApiError> {
     let first_name = name(&required(req.first_name, "firstName")?, "firstName")?;
     let last_name = name(&required(req.last_name, "lastName")?, "lastName")?;
@@ -97,6 +97,7 @@ pub async fn sign_up(ctx: Ctx, who: KeyOnly, req: SignUpRequest) -> Result<Signe
         updated_at: now,
     };
     state.store.create_user(&user).await?;
+    super::keys::claim_pending(&ctx, &user).await?;
     let session_token = open_session(&ctx, &user.id, &who.key.org_id).await?;
     tracing::info!(user = %user.id, "signed up");
     Ok(SignedIn {

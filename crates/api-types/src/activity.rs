@@ -1,0 +1,43 @@
+//! Audit log entries (spec section 3, Activity entry).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The lock an entry is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityLock {
+    pub object_id: String,
+    pub lock_id: String,
+    pub short_name: String,
+}
+
+/// Who did it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Initiator {
+    pub object_id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(rename = "type")]
+    pub user_type: String,
+}
+
+/// An entry without its `seq` and `hash`, in the field order that is hashed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityBody {
+    pub object_id: String,
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    pub at: String,
+    pub outcome: String,
+    pub lock: Option<ActivityLock>,
+    pub initiator: Initiator,
+    pub on_behalf_of: Option<Value>,
+    pub target: Option<Value>,
+    pub request_id: Option<String>,
+    pub status: Option<i64>,
+    pub status_name: Option<String>,
+    pub reason: Option<String>,
+}

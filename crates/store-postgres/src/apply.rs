@@ -1,0 +1,278 @@
+//! `apply`: one call's changes and its audit entries in one transaction. The audit
+//! log's head is read `FOR UPDATE`, so concurrent transactions of one organization
+//! append one after the other.
+
+use latchkey_core::audit;
+use latchkey_core::secret::Digest32;
+use latchkey_store::{ActivityDraft, KeyRecord, LockRecord, Result, StoreError, WriteSet};
+use sqlx::{PgConnection, Row};
+
+use crate::{PostgresStore, db};
+
+impl PostgresStore {
+    pub(crate) async fn apply_changes(&self, org_id: &str, changes: &WriteSet) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let conn = &mut *tx;
+        for lock in &changes.locks_insert {
+            insert_lock(conn, lock).await?;
+        }
+        write_groups(conn, changes).await?;
+        delete_each(conn, "DELETE FROM keys WHERE id = $1", &changes.keys_delete).await?;
+        for key in &changes.keys_upsert {
+            upsert_key(conn, key).await?;
+        }
+        for (group_id, lock_id) in &changes.group_locks_remove {
+            sqlx::query("DELETE FROM group_locks WHERE group_id = $1 AND lock_id = $2")
+                .bind(group_id)
+                .bind(lock_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+        }
+        delete_each(
+            conn,
+            "DELETE FROM group_members WHERE id = $1",
+            &changes.members_delete,
+        )
+        .await?;
+        delete_each(
+            conn,
+            "DELETE FROM groups WHERE id = $1",
+            &changes.groups_delete,
+        )
+        .await?;
+        for lock in &changes.locks_update {
+            update_lock(conn, lock).await?;
+        }
+        delete_each(
+            conn,
+            "DELETE FROM locks WHERE id = $1",
+            &changes.locks_delete,
+        )
+        .await?;
+        append_activity(conn, org_id, &changes.activity).await?;
+        tx.commit().await.map_err(db)
+    }
+}
+
+async fn delete_each(conn: &mut PgConnection, sql: &'static str, ids: &[String]) -> Result<()> {
+    for id in ids {
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Groups, their locks and members, before the keys that refer to them.
+async fn write_groups(conn: &mut PgConnection, changes: &WriteSet) -> Result<()> {
+    for group in &changes.groups_upsert {
+        sqlx::query(
+            "INSERT INTO groups (id, org_id, name, description, can_remote_unlock,
+                    can_unlock_until, schedules, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                description = excluded.description,
+                can_remote_unlock = excluded.can_remote_unlock,
+                can_unlock_until = excluded.can_unlock_until,
+                schedules = excluded.schedules, updated_at = excluded.updated_at",
+        )
+        .bind(&group.id)
+        .bind(&group.org_id)
+        .bind(&group.name)
+        .bind(&group.description)
+        .bind(group.can_remote_unlock)
+        .bind(group.can_unlock_until)
+        .bind(&group.schedules)
+        .bind(group.created_at)
+        .bind(group.updated_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    for (group_id, lock_id) in &changes.group_locks_add {
+        sqlx::query(
+            "INSERT INTO group_locks (group_id, lock_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(group_id)
+        .bind(lock_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    for member in &changes.members_upsert {
+        sqlx::query(
+            "INSERT INTO group_members (id, group_id, user_id, invite_email, invite_phone, role,
+                    created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, role = excluded.role,
+                invite_email = excluded.invite_email, invite_phone = excluded.invite_phone",
+        )
+        .bind(&member.id)
+        .bind(&member.group_id)
+        .bind(&member.user_id)
+        .bind(&member.invite_email)
+        .bind(&member.invite_phone)
+        .bind(member.role)
+        .bind(member.created_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_lock(conn: &mut PgConnection, lock: &LockRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO locks (id, org_id, lock_id, short_name, long_name, time_zone, type,
+                relock_seconds, driver, online, lockdown, last_seen_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&lock.id)
+    .bind(&lock.org_id)
+    .bind(&lock.lock_id)
+    .bind(&lock.short_name)
+    .bind(&lock.long_name)
+    .bind(&lock.time_zone)
+    .bind(&lock.lock_type)
+    .bind(lock.relock_seconds)
+    .bind(&lock.driver)
+    .bind(lock.online)
+    .bind(lock.lockdown)
+    .bind(lock.last_seen_at)
+    .bind(lock.created_at)
+    .bind(lock.updated_at)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+async fn update_lock(conn: &mut PgConnection, lock: &LockRecord) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE locks SET short_name = $2, long_name = $3, time_zone = $4, type = $5,
+                relock_seconds = $6, driver = $7, lockdown = $8, updated_at = $9
+         WHERE id = $1",
+    )
+    .bind(&lock.id)
+    .bind(&lock.short_name)
+    .bind(&lock.long_name)
+    .bind(&lock.time_zone)
+    .bind(&lock.lock_type)
+    .bind(lock.relock_seconds)
+    .bind(&lock.driver)
+    .bind(lock.lockdown)
+    .bind(lock.updated_at)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub(crate) async fn upsert_key(conn: &mut PgConnection, key: &KeyRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO keys (id, org_id, lock_id, user_id, invite_email, invite_phone,
+                invite_first_name, invite_last_name, role, status, start_date, end_date,
+                one_time, used_at, can_remote_unlock, text_key, sms_code, schedules, group_id,
+                created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $19, $20, $21)
+         ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
+            invite_email = excluded.invite_email, invite_phone = excluded.invite_phone,
+            invite_first_name = excluded.invite_first_name,
+            invite_last_name = excluded.invite_last_name, role = excluded.role,
+            status = excluded.status, start_date = excluded.start_date,
+            end_date = excluded.end_date, one_time = excluded.one_time,
+            used_at = excluded.used_at, can_remote_unlock = excluded.can_remote_unlock,
+            text_key = excluded.text_key, sms_code = excluded.sms_code,
+            schedules = excluded.schedules, group_id = excluded.group_id,
+            updated_at = excluded.updated_at",
+    )
+    .bind(&key.id)
+    .bind(&key.org_id)
+    .bind(&key.lock_id)
+    .bind(&key.user_id)
+    .bind(&key.invite_email)
+    .bind(&key.invite_phone)
+    .bind(&key.invite_first_name)
+    .bind(&key.invite_last_name)
+    .bind(key.role)
+    .bind(key.status.as_str())
+    .bind(key.start_date)
+    .bind(key.end_date)
+    .bind(key.one_time)
+    .bind(key.used_at)
+    .bind(key.can_remote_unlock)
+    .bind(key.text_key)
+    .bind(&key.sms_code)
+    .bind(&key.schedules)
+    .bind(&key.group_id)
+    .bind(key.created_at)
+    .bind(key.updated_at)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Seals `drafts` onto the organization's log: the next `seq`s and the chained hashes.
+async fn append_activity(
+    conn: &mut PgConnection,
+    org_id: &str,
+    drafts: &[ActivityDraft],
+) -> Result<()> {
+    if drafts.is_empty() {
+        return Ok(());
+    }
+    let head = sqlx::query(
+        "SELECT activity_seq, activity_head FROM organizations WHERE id = $1 FOR UPDATE",
+    )
+    .bind(org_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut seq: i64 = head.try_get("activity_seq").map_err(db)?;
+    let previous: Option<Vec<u8>> = head.try_get("activity_head").map_err(db)?;
+    let mut hash: Digest32 = match previous {
+        Some(bytes) => bytes
+            .try_into()
+            .map_err(|_| StoreError::Other("corrupt audit head".into()))?,
+        None => audit::GENESIS,
+    };
+    for draft in drafts {
+        seq += 1;
+        let entry = audit::seal(seq, &draft.body);
+        hash = audit::chain(&hash, &entry);
+        sqlx::query(
+            "INSERT INTO activity (org_id, seq, id, type, at, lock_id, initiator_id,
+                    target_user_id, entry, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(org_id)
+        .bind(seq)
+        .bind(&draft.id)
+        .bind(&draft.entry_type)
+        .bind(draft.at)
+        .bind(&draft.lock_id)
+        .bind(&draft.initiator_id)
+        .bind(&draft.target_user_id)
+        .bind(&entry)
+        .bind(&hash[..])
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    sqlx::query("UPDATE organizations SET activity_seq = $2, activity_head = $3 WHERE id = $1")
+        .bind(org_id)
+        .bind(seq)
+        .bind(&hash[..])
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
