@@ -176,6 +176,17 @@ impl TestServer {
         (signed, email)
     }
 
+    /// Registers a lock through the API (secret) in this zone; answers the lock.
+    pub async fn register_lock(&self, name: &str, time_zone: &str) -> latchkey_api_types::Lock {
+        self.secret_client()
+            .call(
+                "registerLock",
+                &serde_json::json!({"shortName": name, "timeZone": time_zone, "type": "CONTROLLER"}),
+            )
+            .await
+            .expect("registerLock")
+    }
+
     /// Registers a simulated lock in `org_id` with `admins` as ADMIN.
     pub async fn add_lock(&self, org_id: &str, admins: &[String]) -> latchkey_api_types::Lock {
         let new = NewSimulatedLock {
@@ -225,6 +236,26 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.begin_shutdown();
     }
+}
+
+/// What the organization looks like through its secret: locks, every key, groups.
+/// A refused call must leave it as it was.
+pub async fn snapshot(server: &TestServer) -> Value {
+    let secret = server.secret_client();
+    let empty = serde_json::json!({});
+    let locks = secret
+        .call_value("getLocks", &empty)
+        .await
+        .expect("getLocks");
+    let keys = secret
+        .call_value("getUserKeys", &empty)
+        .await
+        .expect("getUserKeys");
+    let groups = secret
+        .call_value("getGroups", &empty)
+        .await
+        .expect("getGroups");
+    serde_json::json!({"locks": locks, "keys": keys, "groups": groups})
 }
 
 /// A raw answer.
