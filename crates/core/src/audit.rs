@@ -29,6 +29,44 @@ pub fn chain(previous: &Digest32, entry: &str) -> Digest32 {
     hasher.finalize().into()
 }
 
+/// Why a stored entry does not match the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broken {
+    /// The entry's `seq` is not the one after the previous entry.
+    Gap { expected: i64, found: i64 },
+    /// The canonical JSON does not carry the entry's `seq`.
+    SeqMismatch { seq: i64 },
+    /// The stored hash is not the hash of the previous hash and the entry.
+    Hash { seq: i64 },
+}
+
+/// Checks entries `(seq, canonical JSON, stored hash)` of one organization, in order from
+/// the first; the first entry that does not match is named.
+pub fn verify<'a>(
+    entries: impl IntoIterator<Item = (i64, &'a str, &'a Digest32)>,
+) -> Result<i64, Broken> {
+    let mut previous = GENESIS;
+    let mut expected = 1;
+    for (seq, entry, hash) in entries {
+        if seq != expected {
+            return Err(Broken::Gap {
+                expected,
+                found: seq,
+            });
+        }
+        if !entry.starts_with(&format!("{{\"seq\":{seq},")) && entry != format!("{{\"seq\":{seq}}}")
+        {
+            return Err(Broken::SeqMismatch { seq });
+        }
+        if chain(&previous, entry) != *hash {
+            return Err(Broken::Hash { seq });
+        }
+        previous = *hash;
+        expected += 1;
+    }
+    Ok(expected - 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +87,33 @@ mod tests {
         let a_changed = chain(&GENESIS, &seal(1, r#"{"type":"X"}"#));
         assert_ne!(b, chain(&a_changed, &seal(2, r#"{"type":"B"}"#)));
         assert_eq!(b, chain(&a, &seal(2, r#"{"type":"B"}"#)));
+    }
+
+    #[test]
+    fn verify_names_the_first_entry_that_does_not_match() {
+        let e1 = seal(1, r#"{"type":"A"}"#);
+        let e2 = seal(2, r#"{"type":"B"}"#);
+        let h1 = chain(&GENESIS, &e1);
+        let h2 = chain(&h1, &e2);
+        assert_eq!(
+            verify([(1, e1.as_str(), &h1), (2, e2.as_str(), &h2)]),
+            Ok(2)
+        );
+        let forged = seal(2, r#"{"type":"C"}"#);
+        assert_eq!(
+            verify([(1, e1.as_str(), &h1), (2, forged.as_str(), &h2)]),
+            Err(Broken::Hash { seq: 2 })
+        );
+        assert_eq!(
+            verify([(2, e2.as_str(), &h2)]),
+            Err(Broken::Gap {
+                expected: 1,
+                found: 2
+            })
+        );
+        assert_eq!(
+            verify([(1, e2.as_str(), &h1)]),
+            Err(Broken::SeqMismatch { seq: 1 })
+        );
     }
 }

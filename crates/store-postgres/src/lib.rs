@@ -9,9 +9,9 @@ mod rows;
 use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
-    ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord, KeyRow, LockRecord,
-    NewOrganization, Organization, Result, SessionRecord, Store, StoreError, UniqueField,
-    UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
+    ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord,
+    KeyRow, LockRecord, NewOrganization, Organization, Result, SessionRecord, Store, StoreError,
+    UniqueField, UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
@@ -352,6 +352,15 @@ impl Store for PostgresStore {
 
     async fn group_members(&self, group_id: &str) -> Result<Vec<GroupMemberRecord>> {
         self.list_group_members(group_id).await
+    }
+
+    async fn activity_after(
+        &self,
+        org_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ActivityRecord>> {
+        self.list_activity(org_id, after, limit).await
     }
 
     async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<()> {

@@ -2,8 +2,8 @@
 
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
-    ApiKeyRecord, GroupMemberRecord, GroupRecord, KeyRecord, KeyRow, KeyStatus, LockRecord,
-    Organization, Result, SessionRecord, StoreError, UserRecord, UserType,
+    ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord, KeyRecord, KeyRow, KeyStatus,
+    LockRecord, Organization, Result, SessionRecord, StoreError, UserRecord, UserType,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -163,5 +163,15 @@ pub(crate) fn member_from_row(row: &PgRow) -> Result<GroupMemberRecord> {
         invite_phone: row.try_get("invite_phone").map_err(db)?,
         role: row.try_get("role").map_err(db)?,
         created_at: row.try_get("created_at").map_err(db)?,
+    })
+}
+
+pub(crate) fn activity_from_row(row: &PgRow) -> Result<ActivityRecord> {
+    Ok(ActivityRecord {
+        seq: row.try_get("seq").map_err(db)?,
+        entry_type: row.try_get("type").map_err(db)?,
+        lock_id: row.try_get("lock_id").map_err(db)?,
+        entry: row.try_get("entry").map_err(db)?,
+        hash: digest(row.try_get("hash").map_err(db)?)?,
     })
 }

@@ -13,6 +13,13 @@ impl SqliteStore {
     pub(crate) async fn apply_changes(&self, org_id: &str, changes: &WriteSet) -> Result<()> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let conn = &mut *tx;
+        // The log's head is locked first: rows written below take key-share locks on the
+        // organization, and taking its update lock after them could deadlock.
+        let head = if changes.activity.is_empty() {
+            None
+        } else {
+            Some(log_head(conn, org_id).await?)
+        };
         for lock in &changes.locks_insert {
             insert_lock(conn, lock).await?;
         }
@@ -50,7 +57,9 @@ impl SqliteStore {
             &changes.locks_delete,
         )
         .await?;
-        append_activity(conn, org_id, &changes.activity).await?;
+        if let Some(head) = head {
+            append_activity(conn, org_id, head, &changes.activity).await?;
+        }
         tx.commit().await.map_err(db)
     }
 }
@@ -220,28 +229,33 @@ pub(crate) async fn upsert_key(conn: &mut SqliteConnection, key: &KeyRecord) -> 
     Ok(())
 }
 
-/// Seals `drafts` onto the organization's log: the next `seq`s and the chained hashes.
-async fn append_activity(
-    conn: &mut SqliteConnection,
-    org_id: &str,
-    drafts: &[ActivityDraft],
-) -> Result<()> {
-    if drafts.is_empty() {
-        return Ok(());
-    }
+/// The organization's last `seq` and hash.
+async fn log_head(conn: &mut SqliteConnection, org_id: &str) -> Result<(i64, Digest32)> {
     let head = sqlx::query("SELECT activity_seq, activity_head FROM organizations WHERE id = $1")
         .bind(org_id)
         .fetch_one(&mut *conn)
         .await
         .map_err(db)?;
-    let mut seq: i64 = head.try_get("activity_seq").map_err(db)?;
+    let seq: i64 = head.try_get("activity_seq").map_err(db)?;
     let previous: Option<Vec<u8>> = head.try_get("activity_head").map_err(db)?;
-    let mut hash: Digest32 = match previous {
+    let hash = match previous {
         Some(bytes) => bytes
             .try_into()
             .map_err(|_| StoreError::Other("corrupt audit head".into()))?,
         None => audit::GENESIS,
     };
+    Ok((seq, hash))
+}
+
+/// Seals `drafts` onto the organization's log after `head`: the next `seq`s and the
+/// chained hashes.
+async fn append_activity(
+    conn: &mut SqliteConnection,
+    org_id: &str,
+    head: (i64, Digest32),
+    drafts: &[ActivityDraft],
+) -> Result<()> {
+    let (mut seq, mut hash) = head;
     for draft in drafts {
         seq += 1;
         let entry = audit::seal(seq, &draft.body);

@@ -1,11 +1,15 @@
 //! Reads of locks, keys and groups.
 
 use latchkey_store::{
-    GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord, KeyRow, LockRecord, Result,
+    ActivityRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord, KeyRow,
+    LockRecord, Result,
 };
 use sqlx::Row;
 
-use crate::rows::{group_from_row, key_from_row, key_row_from_row, lock_from_row, member_from_row};
+use crate::rows::{
+    activity_from_row, group_from_row, key_from_row, key_row_from_row, lock_from_row,
+    member_from_row,
+};
 use crate::{SqliteStore, db};
 
 /// Keys joined with their lock and holder; filters and paging are appended.
@@ -221,5 +225,24 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         rows.iter().map(member_from_row).collect()
+    }
+
+    pub(crate) async fn list_activity(
+        &self,
+        org_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ActivityRecord>> {
+        let rows = sqlx::query(
+            "SELECT seq, type, lock_id, entry, hash FROM activity
+             WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(org_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(activity_from_row).collect()
     }
 }

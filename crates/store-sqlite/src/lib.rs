@@ -12,9 +12,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
-    ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord, KeyRow, LockRecord,
-    NewOrganization, Organization, Result, SessionRecord, Store, StoreError, UniqueField,
-    UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
+    ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord,
+    KeyRow, LockRecord, NewOrganization, Organization, Result, SessionRecord, Store, StoreError,
+    UniqueField, UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Executor, SqlitePool};
@@ -368,6 +368,15 @@ impl Store for SqliteStore {
 
     async fn group_members(&self, group_id: &str) -> Result<Vec<GroupMemberRecord>> {
         self.list_group_members(group_id).await
+    }
+
+    async fn activity_after(
+        &self,
+        org_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ActivityRecord>> {
+        self.list_activity(org_id, after, limit).await
     }
 
     async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<()> {

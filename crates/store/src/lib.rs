@@ -10,9 +10,9 @@ mod records;
 
 pub use error::{Result, StoreError, UniqueField};
 pub use records::{
-    ActivityDraft, ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord,
-    KeyRow, KeyStatus, LockRecord, NewOrganization, Organization, SessionRecord, UserChanges,
-    UserLookup, UserRecord, UserType, Viewer, WriteSet,
+    ActivityDraft, ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter,
+    KeyRecord, KeyRow, KeyStatus, LockRecord, NewOrganization, Organization, SessionRecord,
+    UserChanges, UserLookup, UserRecord, UserType, Viewer, WriteSet,
 };
 
 use async_trait::async_trait;
@@ -121,6 +121,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn group_lock_ids(&self, group_id: &str) -> Result<Vec<String>>;
 
     async fn group_members(&self, group_id: &str) -> Result<Vec<GroupMemberRecord>>;
+
+    /// Audit entries of `org_id` with `seq` greater than `after`, in order.
+    async fn activity_after(
+        &self,
+        org_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ActivityRecord>>;
 
     /// Applies every change of `changes` and appends its audit entries to `org_id`'s log
     /// (next `seq`, chained hash), in one transaction. With no audit entries, `org_id`

@@ -271,3 +271,13 @@ pub struct WriteSet {
     pub keys_upsert: Vec<KeyRecord>,
     pub activity: Vec<ActivityDraft>,
 }
+
+/// A sealed audit entry as stored: `entry` is the canonical JSON that was hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityRecord {
+    pub seq: i64,
+    pub entry_type: String,
+    pub lock_id: Option<String>,
+    pub entry: String,
+    pub hash: Digest32,
+}
