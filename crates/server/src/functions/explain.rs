@@ -56,7 +56,19 @@ pub async fn explain_access(
     let lock = if subject.id == actor.user.id {
         lock
     } else {
-        actor.admin_of(&ctx, lock).await?.lock
+        let lock = actor.admin_of(&ctx, lock).await?.lock;
+        // Only people who hold a key here are visible: anyone else, in another
+        // organization or nowhere, is the same 101.
+        let viewer = actor.caller.viewer();
+        if !ctx
+            .state
+            .store
+            .user_visible(actor.org_id(), &viewer, &subject.id)
+            .await?
+        {
+            return Err(ApiError::not_found());
+        }
+        lock
     };
     let at = Timestamp::from_millisecond(at).map_err(ApiError::internal)?;
     let decision = decide(&ctx, &lock, &subject, at).await?;
