@@ -14,10 +14,10 @@ use latchkey_api_types::{
 };
 use latchkey_core::ids::new_object_id;
 use latchkey_core::role::Role;
-use latchkey_store::{GroupMemberRecord, GroupRecord, Holder, KeyRecord, KeyStatus, WriteSet};
+use latchkey_store::{GroupMemberRecord, GroupRecord, Holder, KeyRecord, LockRecord, WriteSet};
 use serde_json::json;
 
-use super::keys::{target, zone};
+use super::keys::{Invitee, fresh_key, target, zone};
 use super::{Person, find_locks, find_user, name, page, people, required};
 use crate::actor::{Actor, Administered};
 use crate::auth::Caller;
@@ -269,17 +269,7 @@ pub async fn remove_group_users(
         };
         changes.members_delete.push(member.id.clone());
         for admin in &locks {
-            if let Some(key) = store.key_of(&admin.lock.id, &holder_of(member)).await?
-                && key.group_id.as_deref() == Some(&group.id)
-            {
-                changes.activity.push(actor.entry(
-                    now,
-                    "KEY_REVOKED",
-                    Some(&admin.lock),
-                    Some(target(&key)),
-                ));
-                changes.keys_delete.push(key.id);
-            }
+            revoke_group_key(&ctx, &actor, &group, &admin.lock, member, &mut changes).await?;
         }
     }
     changes.activity.push(actor.entry(
@@ -375,17 +365,7 @@ pub async fn remove_group_locks(
             .group_locks_remove
             .push((group.id.clone(), lock.id.clone()));
         for member in &members {
-            if let Some(key) = store.key_of(&lock.id, &holder_of(member)).await?
-                && key.group_id.as_deref() == Some(&group.id)
-            {
-                changes.activity.push(actor.entry(
-                    now,
-                    "KEY_REVOKED",
-                    Some(lock),
-                    Some(target(&key)),
-                ));
-                changes.keys_delete.push(key.id);
-            }
+            revoke_group_key(&ctx, &actor, &group, lock, member, &mut changes).await?;
         }
     }
     changes.activity.push(actor.entry(
@@ -401,6 +381,26 @@ pub async fn remove_group_locks(
         .filter(|id| !removed.iter().any(|r| &r.id == id))
         .collect();
     views::group(&group, remaining, count(members.len()))
+}
+
+/// Adds to `changes` the removal of the key `group` gave `member` to `lock`, if any.
+async fn revoke_group_key(
+    ctx: &Ctx,
+    actor: &Actor,
+    group: &GroupRecord,
+    lock: &LockRecord,
+    member: &GroupMemberRecord,
+    changes: &mut WriteSet,
+) -> Result<(), ApiError> {
+    let key = ctx.state.store.key_of(&lock.id, &holder_of(member)).await?;
+    if let Some(key) = key.filter(|k| k.group_id.as_deref() == Some(&group.id)) {
+        let now = ctx.state.now();
+        changes
+            .activity
+            .push(actor.entry(now, "KEY_REVOKED", Some(lock), Some(target(&key))));
+        changes.keys_delete.push(key.id);
+    }
+    Ok(())
 }
 
 /// The locks, each administered by the actor (119 otherwise).
@@ -474,31 +474,16 @@ fn group_key(
     member: &GroupMemberRecord,
     now: i64,
 ) -> KeyRecord {
-    KeyRecord {
-        id: new_object_id(),
-        org_id: group.org_id.clone(),
-        lock_id: lock_id.to_owned(),
-        user_id: member.user_id.clone(),
-        invite_email: member.invite_email.clone(),
-        invite_phone: member.invite_phone.clone(),
-        invite_first_name: None,
-        invite_last_name: None,
-        role: member.role,
-        status: if member.user_id.is_some() {
-            KeyStatus::Active
-        } else {
-            KeyStatus::Pending
+    let holder = match &member.user_id {
+        Some(id) => Invitee::User(id.clone()),
+        None => Invitee::Pending {
+            phone: member.invite_phone.clone(),
+            email: member.invite_email.clone(),
         },
-        start_date: None,
-        end_date: None,
-        one_time: false,
-        used_at: None,
-        can_remote_unlock: false,
-        text_key: false,
-        sms_code: None,
-        schedules: "[]".into(),
+    };
+    let role = Role::from_id(member.role).unwrap_or(Role::User);
+    KeyRecord {
         group_id: Some(group.id.clone()),
-        created_at: now,
-        updated_at: now,
+        ..fresh_key(&group.org_id, lock_id, holder, role, now)
     }
 }

@@ -478,29 +478,48 @@ pub fn zone(lock: &LockRecord) -> Result<TimeZone, ApiError> {
 }
 
 fn new_key(lock: &LockRecord, person: &Person, user: Option<&UserRecord>, now: i64) -> KeyRecord {
+    let holder = match user {
+        Some(u) => Invitee::User(u.id.clone()),
+        None => Invitee::Pending {
+            phone: person.phone.clone(),
+            email: person.email.clone(),
+        },
+    };
+    fresh_key(&lock.org_id, &lock.id, holder, Role::User, now)
+}
+
+/// Who a new key is for.
+#[derive(Debug)]
+pub enum Invitee {
+    User(String),
+    Pending {
+        phone: Option<String>,
+        email: Option<String>,
+    },
+}
+
+/// A new key with no dates, schedules or remote unlock: active for a user, pending for
+/// an invited phone or email.
+pub fn fresh_key(org_id: &str, lock_id: &str, holder: Invitee, role: Role, now: i64) -> KeyRecord {
+    let (user_id, invite_phone, invite_email) = match holder {
+        Invitee::User(id) => (Some(id), None, None),
+        Invitee::Pending { phone, email } => (None, phone, email),
+    };
     KeyRecord {
         id: new_object_id(),
-        org_id: lock.org_id.clone(),
-        lock_id: lock.id.clone(),
-        user_id: user.map(|u| u.id.clone()),
-        invite_email: if user.is_none() {
-            person.email.clone()
-        } else {
-            None
-        },
-        invite_phone: if user.is_none() {
-            person.phone.clone()
-        } else {
-            None
-        },
-        invite_first_name: None,
-        invite_last_name: None,
-        role: Role::User.id(),
-        status: if user.is_some() {
+        org_id: org_id.to_owned(),
+        lock_id: lock_id.to_owned(),
+        status: if user_id.is_some() {
             KeyStatus::Active
         } else {
             KeyStatus::Pending
         },
+        user_id,
+        invite_email,
+        invite_phone,
+        invite_first_name: None,
+        invite_last_name: None,
+        role: role.id(),
         start_date: None,
         end_date: None,
         one_time: false,

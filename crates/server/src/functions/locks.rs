@@ -11,6 +11,7 @@ use latchkey_core::time::is_time_zone;
 use latchkey_store::{Holder, KeyRecord, KeyStatus, LockRecord, WriteSet};
 use serde_json::json;
 
+use super::keys::{Invitee, fresh_key};
 use super::{Person, find_user, name, page, required};
 use crate::actor::Actor;
 use crate::auth::{Caller, VirtualCaller};
@@ -102,27 +103,14 @@ pub async fn register_lock(
 /// The `OWNER` key a new lock gives to `user_id`.
 pub fn owner_key(lock: &LockRecord, user_id: &str, now: i64) -> KeyRecord {
     KeyRecord {
-        id: new_object_id(),
-        org_id: lock.org_id.clone(),
-        lock_id: lock.id.clone(),
-        user_id: Some(user_id.to_owned()),
-        invite_email: None,
-        invite_phone: None,
-        invite_first_name: None,
-        invite_last_name: None,
-        role: Role::Owner.id(),
-        status: KeyStatus::Active,
-        start_date: None,
-        end_date: None,
-        one_time: false,
-        used_at: None,
         can_remote_unlock: true,
-        text_key: false,
-        sms_code: None,
-        schedules: "[]".into(),
-        group_id: None,
-        created_at: now,
-        updated_at: now,
+        ..fresh_key(
+            &lock.org_id,
+            &lock.id,
+            Invitee::User(user_id.to_owned()),
+            Role::Owner,
+            now,
+        )
     }
 }
 
