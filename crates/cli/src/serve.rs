@@ -39,6 +39,7 @@ pub async fn run(mut settings: Settings, unknown_keys: &[String], args: ServeArg
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
     let address = listener.local_addr()?;
+    let shutdown = latchkey_server::shutdown_signal().context("installing signal handlers")?;
     let url = base_url(address);
     let state = AppState::new(settings.clone(), store);
     let demo = if settings.demo {
@@ -57,7 +58,7 @@ pub async fn run(mut settings: Settings, unknown_keys: &[String], args: ServeArg
         print_demo(&url, &demo);
     }
     tracing::info!(%address, "listening");
-    latchkey_server::serve(listener, state, latchkey_server::shutdown_signal()).await?;
+    latchkey_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

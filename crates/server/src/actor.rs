@@ -109,6 +109,18 @@ pub fn entry(
     lock: Option<&LockRecord>,
     target: Option<Value>,
 ) -> ActivityDraft {
+    entry_with_outcome(initiator, now, entry_type, "SUCCESS", lock, target)
+}
+
+/// An audit entry with its `outcome` (`SUCCESS`, `DENIED`, `FAILED`).
+pub fn entry_with_outcome(
+    initiator: &UserRecord,
+    now: i64,
+    entry_type: &str,
+    outcome: &str,
+    lock: Option<&LockRecord>,
+    target: Option<Value>,
+) -> ActivityDraft {
     let id = new_object_id();
     let target_user_id = target
         .as_ref()
@@ -119,7 +131,7 @@ pub fn entry(
         object_id: id.clone(),
         entry_type: entry_type.to_owned(),
         at: format_millis(now),
-        outcome: "SUCCESS".into(),
+        outcome: outcome.to_owned(),
         lock: lock.map(|l| ActivityLock {
             object_id: l.id.clone(),
             lock_id: l.lock_id.clone(),

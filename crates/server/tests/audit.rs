@@ -9,7 +9,7 @@ mod common;
 use common::{Backend, TestServer, unique_email};
 use latchkey_api_types::Key;
 use latchkey_core::audit;
-use latchkey_store::ActivityRecord;
+use latchkey_store::{ActivityCursor, ActivityFilter, ActivityRecord};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -18,7 +18,12 @@ async fn entries(server: &TestServer) -> Vec<ActivityRecord> {
     server
         .state
         .store
-        .activity_after(&server.org.organization_id, 0, 100_000)
+        .activity_page(
+            &server.org.organization_id,
+            &ActivityFilter::default(),
+            ActivityCursor::After(0),
+            100_000,
+        )
         .await
         .unwrap()
 }
@@ -101,6 +106,7 @@ async fn every_change_is_recorded_and_chained(backend: Backend) {
     assert_eq!(
         types(&log),
         [
+            "SIGN_IN",
             "LOCK_REGISTERED",
             "LOCK_MODIFIED",
             "KEY_SENT",
@@ -115,19 +121,20 @@ async fn every_change_is_recorded_and_chained(backend: Backend) {
         ]
     );
     let checked = audit::verify(log.iter().map(|e| (e.seq, e.entry.as_str(), &e.hash)));
-    assert_eq!(checked, Ok(11));
+    assert_eq!(checked, Ok(12));
     let virtual_id = secret.get_current_user().await.unwrap().object_id;
     let initiator = |i: usize| -> String {
         let entry: Value = serde_json::from_str(&log[i].entry).unwrap();
         entry["initiator"]["objectId"].as_str().unwrap().to_owned()
     };
-    assert_eq!(initiator(0), virtual_id);
+    assert_eq!(initiator(0), admin.user.object_id, "signing up signs in");
+    assert_eq!(initiator(1), virtual_id);
     assert_eq!(
-        initiator(3),
+        initiator(4),
         admin.user.object_id,
         "a session user's change names them"
     );
-    let removed: Value = serde_json::from_str(&log[10].entry).unwrap();
+    let removed: Value = serde_json::from_str(&log[11].entry).unwrap();
     assert_eq!(
         removed["lock"]["objectId"],
         lock.object_id.as_str(),
@@ -143,11 +150,11 @@ async fn every_change_is_recorded_and_chained(backend: Backend) {
         )
         .await;
     assert!(refused.is_err());
-    assert_eq!(entries(&server).await.len(), 11);
+    assert_eq!(entries(&server).await.len(), 12);
     let mut forged = log.clone();
-    forged[4].entry = forged[4].entry.replace("KEY_MODIFIED", "KEY_SENT");
+    forged[5].entry = forged[5].entry.replace("KEY_MODIFIED", "KEY_SENT");
     let checked = audit::verify(forged.iter().map(|e| (e.seq, e.entry.as_str(), &e.hash)));
-    assert_eq!(checked, Err(audit::Broken::Hash { seq: 5 }));
+    assert_eq!(checked, Err(audit::Broken::Hash { seq: 6 }));
 }
 
 async fn concurrent_changes_keep_seq_without_gaps(backend: Backend) {
@@ -185,7 +192,53 @@ where
     out
 }
 
+async fn sign_ins_and_secret_rotations_are_recorded(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else {
+        return;
+    };
+    let (user, email) = server.sign_up(PASSWORD).await;
+    let key = server.key_client();
+    key.sign_in(&email, PASSWORD).await.unwrap();
+    assert!(key.sign_in(&email, "wrong password").await.is_err());
+    let nobody = unique_email();
+    assert!(key.sign_in(&nobody, "wrong password").await.is_err());
+    server
+        .secret_client()
+        .rotate_api_secret(Some(60))
+        .await
+        .unwrap();
+    let log = entries(&server).await;
+    assert_eq!(
+        types(&log),
+        [
+            "SIGN_IN",
+            "SIGN_IN",
+            "SIGN_IN_FAILED",
+            "SIGN_IN_FAILED",
+            "API_SECRET_ROTATED"
+        ]
+    );
+    let entry = |i: usize| -> Value { serde_json::from_str(&log[i].entry).unwrap() };
+    assert_eq!(entry(2)["outcome"], "FAILED");
+    assert_eq!(entry(2)["target"]["objectId"], user.user.object_id.as_str());
+    assert_eq!(entry(3)["target"]["identifier"], nobody.as_str());
+    assert_eq!(entry(3)["target"]["objectId"], Value::Null);
+    assert_eq!(entry(4)["initiator"]["type"], "VIRTUAL");
+    for record in &log {
+        let text = &record.entry;
+        assert!(
+            !text.contains(PASSWORD) && !text.contains("wrong password"),
+            "no password in {text}"
+        );
+    }
+    assert_eq!(
+        audit::verify(log.iter().map(|e| (e.seq, e.entry.as_str(), &e.hash))),
+        Ok(5)
+    );
+}
+
 both!(
+    sign_ins_and_secret_rotations_are_recorded,
     every_change_is_recorded_and_chained,
     concurrent_changes_keep_seq_without_gaps
 );

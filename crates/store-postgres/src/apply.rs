@@ -57,6 +57,7 @@ impl PostgresStore {
             &changes.locks_delete,
         )
         .await?;
+        write_credentials(conn, changes).await?;
         if let Some(head) = head {
             append_activity(conn, org_id, head, &changes.activity).await?;
         }
@@ -71,6 +72,41 @@ async fn delete_each(conn: &mut PgConnection, sql: &'static str, ids: &[String])
             .execute(&mut *conn)
             .await
             .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// New sessions and a rotated API secret.
+async fn write_credentials(conn: &mut PgConnection, changes: &WriteSet) -> Result<()> {
+    for session in &changes.sessions_insert {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, org_id, created_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&session.token_hash[..])
+        .bind(&session.user_id)
+        .bind(&session.org_id)
+        .bind(session.created_at)
+        .bind(session.last_used_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    if let Some(rotation) = &changes.secret_rotation {
+        let done = sqlx::query(
+            "UPDATE api_keys SET previous_secret_hash = secret_hash,
+                    previous_valid_until = $2, secret_hash = $3
+             WHERE api_key = $1 AND revoked_at IS NULL",
+        )
+        .bind(&rotation.api_key)
+        .bind(rotation.previous_valid_until)
+        .bind(&rotation.new_secret[..])
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! Reads of locks, keys and groups.
 
 use latchkey_store::{
-    ActivityRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord, KeyRow,
-    LockRecord, Result,
+    ActivityCursor, ActivityFilter, ActivityRecord, GroupMemberRecord, GroupRecord, Holder,
+    KeyFilter, KeyRecord, KeyRow, LockRecord, Result,
 };
-use sqlx::Row;
+use sqlx::{Postgres, QueryBuilder, Row};
 
 use crate::rows::{
     activity_from_row, group_from_row, key_from_row, key_row_from_row, lock_from_row,
@@ -230,19 +230,67 @@ impl PostgresStore {
     pub(crate) async fn list_activity(
         &self,
         org_id: &str,
-        after: i64,
+        filter: &ActivityFilter,
+        cursor: ActivityCursor,
         limit: i64,
     ) -> Result<Vec<ActivityRecord>> {
-        let rows = sqlx::query(
-            "SELECT seq, type, lock_id, entry, hash FROM activity
-             WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(org_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+        let mut sql = QueryBuilder::<Postgres>::new(
+            "SELECT seq, at, type, lock_id, entry, hash FROM activity a WHERE org_id = ",
+        );
+        sql.push_bind(org_id);
+        if let Some(lock_id) = &filter.lock_id {
+            sql.push(" AND lock_id = ").push_bind(lock_id);
+        }
+        if let Some(user_id) = &filter.user_id {
+            sql.push(" AND (initiator_id = ").push_bind(user_id);
+            sql.push(" OR target_user_id = ")
+                .push_bind(user_id)
+                .push(")");
+        }
+        if !filter.types.is_empty() {
+            sql.push(" AND type IN (");
+            let mut list = sql.separated(", ");
+            for t in &filter.types {
+                list.push_bind(t);
+            }
+            sql.push(")");
+        }
+        if let Some(from) = filter.from {
+            sql.push(" AND at >= ").push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            sql.push(" AND at < ").push_bind(to);
+        }
+        if let Some(viewer) = &filter.visible_to {
+            sql.push(" AND (initiator_id = ").push_bind(viewer);
+            sql.push(
+                " OR lock_id IN (SELECT lock_id FROM keys WHERE status = 'ACTIVE' AND role >= 1
+                 AND user_id = ",
+            );
+            sql.push_bind(viewer).push("))");
+        }
+        match cursor {
+            ActivityCursor::Before(before) => {
+                if let Some(before) = before {
+                    sql.push(" AND seq < ").push_bind(before);
+                }
+                sql.push(" ORDER BY seq DESC LIMIT ");
+            }
+            ActivityCursor::After(after) => {
+                sql.push(" AND seq > ")
+                    .push_bind(after)
+                    .push(" ORDER BY seq LIMIT ");
+            }
+        }
+        sql.push_bind(limit);
+        let rows = sql.build().fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(activity_from_row).collect()
+    }
+
+    pub(crate) async fn list_organization_ids(&self) -> Result<Vec<String>> {
+        sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
     }
 }

@@ -169,6 +169,7 @@ pub(crate) fn member_from_row(row: &PgRow) -> Result<GroupMemberRecord> {
 pub(crate) fn activity_from_row(row: &PgRow) -> Result<ActivityRecord> {
     Ok(ActivityRecord {
         seq: row.try_get("seq").map_err(db)?,
+        at: row.try_get("at").map_err(db)?,
         entry_type: row.try_get("type").map_err(db)?,
         lock_id: row.try_get("lock_id").map_err(db)?,
         entry: row.try_get("entry").map_err(db)?,

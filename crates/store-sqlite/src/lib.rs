@@ -12,9 +12,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
-    ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter, KeyRecord,
-    KeyRow, LockRecord, NewOrganization, Organization, Result, SessionRecord, Store, StoreError,
-    UniqueField, UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
+    ActivityCursor, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord,
+    Holder, KeyFilter, KeyRecord, KeyRow, LockRecord, NewOrganization, Organization, Result,
+    SessionRecord, Store, StoreError, UniqueField, UserChanges, UserLookup, UserRecord, Viewer,
+    WriteSet,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Executor, SqlitePool};
@@ -163,29 +164,6 @@ impl Store for SqliteStore {
         api_key_from_row(&row)
     }
 
-    async fn rotate_api_secret(
-        &self,
-        api_key: &str,
-        new_secret: &Digest32,
-        previous_valid_until: i64,
-    ) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE api_keys SET previous_secret_hash = secret_hash,
-                    previous_valid_until = $2, secret_hash = $3
-             WHERE api_key = $1 AND revoked_at IS NULL",
-        )
-        .bind(api_key)
-        .bind(previous_valid_until)
-        .bind(&new_secret[..])
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
     async fn create_user(&self, user: &UserRecord) -> Result<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         insert_user(&mut conn, user).await
@@ -256,22 +234,6 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(db)
-    }
-
-    async fn create_session(&self, session: &SessionRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, org_id, created_at, last_used_at)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&session.token_hash[..])
-        .bind(&session.user_id)
-        .bind(&session.org_id)
-        .bind(session.created_at)
-        .bind(session.last_used_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
     }
 
     async fn session(&self, token_hash: &Digest32) -> Result<SessionRecord> {
@@ -370,13 +332,18 @@ impl Store for SqliteStore {
         self.list_group_members(group_id).await
     }
 
-    async fn activity_after(
+    async fn activity_page(
         &self,
         org_id: &str,
-        after: i64,
+        filter: &ActivityFilter,
+        cursor: ActivityCursor,
         limit: i64,
     ) -> Result<Vec<ActivityRecord>> {
-        self.list_activity(org_id, after, limit).await
+        self.list_activity(org_id, filter, cursor, limit).await
+    }
+
+    async fn organization_ids(&self) -> Result<Vec<String>> {
+        self.list_organization_ids().await
     }
 
     async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<()> {

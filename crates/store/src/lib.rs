@@ -10,9 +10,10 @@ mod records;
 
 pub use error::{Result, StoreError, UniqueField};
 pub use records::{
-    ActivityDraft, ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord, Holder, KeyFilter,
-    KeyRecord, KeyRow, KeyStatus, LockRecord, NewOrganization, Organization, SessionRecord,
-    UserChanges, UserLookup, UserRecord, UserType, Viewer, WriteSet,
+    ActivityCursor, ActivityDraft, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord,
+    GroupRecord, Holder, KeyFilter, KeyRecord, KeyRow, KeyStatus, LockRecord, NewOrganization,
+    Organization, SecretRotation, SessionRecord, UserChanges, UserLookup, UserRecord, UserType,
+    Viewer, WriteSet,
 };
 
 use async_trait::async_trait;
@@ -38,15 +39,6 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The API key record, revoked or not.
     async fn api_key(&self, api_key: &str) -> Result<ApiKeyRecord>;
 
-    /// Replaces the secret of `api_key`; the old one stays valid until
-    /// `previous_valid_until` (epoch ms; in the past for no grace).
-    async fn rotate_api_secret(
-        &self,
-        api_key: &str,
-        new_secret: &Digest32,
-        previous_valid_until: i64,
-    ) -> Result<()>;
-
     /// Creates a user. `Conflict(Email | Phone)` when either is taken.
     async fn create_user(&self, user: &UserRecord) -> Result<()>;
 
@@ -59,8 +51,6 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Whether `user_id` holds a key on a lock of `org_id` that `viewer` administers.
     async fn user_visible(&self, org_id: &str, viewer: &Viewer, user_id: &str) -> Result<bool>;
-
-    async fn create_session(&self, session: &SessionRecord) -> Result<()>;
 
     async fn session(&self, token_hash: &Digest32) -> Result<SessionRecord>;
 
@@ -122,13 +112,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     async fn group_members(&self, group_id: &str) -> Result<Vec<GroupMemberRecord>>;
 
-    /// Audit entries of `org_id` with `seq` greater than `after`, in order.
-    async fn activity_after(
+    /// A page of `org_id`'s audit entries that match `filter`, from `cursor`.
+    async fn activity_page(
         &self,
         org_id: &str,
-        after: i64,
+        filter: &ActivityFilter,
+        cursor: ActivityCursor,
         limit: i64,
     ) -> Result<Vec<ActivityRecord>>;
+
+    /// Every organization's id, in order (for `latchkey audit verify`).
+    async fn organization_ids(&self) -> Result<Vec<String>>;
 
     /// Applies every change of `changes` and appends its audit entries to `org_id`'s log
     /// (next `seq`, chained hash), in one transaction. With no audit entries, `org_id`

@@ -269,15 +269,52 @@ pub struct WriteSet {
     pub members_delete: Vec<String>,
     pub keys_delete: Vec<String>,
     pub keys_upsert: Vec<KeyRecord>,
+    pub sessions_insert: Vec<SessionRecord>,
+    pub secret_rotation: Option<SecretRotation>,
     pub activity: Vec<ActivityDraft>,
+}
+
+/// A new secret for an API key; the old one opens until `previous_valid_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRotation {
+    pub api_key: String,
+    pub new_secret: Digest32,
+    pub previous_valid_until: i64,
 }
 
 /// A sealed audit entry as stored: `entry` is the canonical JSON that was hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityRecord {
     pub seq: i64,
+    pub at: i64,
     pub entry_type: String,
     pub lock_id: Option<String>,
     pub entry: String,
     pub hash: Digest32,
+}
+
+/// Which audit entries to read, and in which direction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivityFilter {
+    /// Entries about this lock (objectId).
+    pub lock_id: Option<String>,
+    /// Entries this user initiated or was the target of.
+    pub user_id: Option<String>,
+    /// Entries of these types (any type when empty).
+    pub types: Vec<String>,
+    /// `at` at or after (epoch ms).
+    pub from: Option<i64>,
+    /// `at` before (epoch ms).
+    pub to: Option<i64>,
+    /// A session user: only entries of locks they administer and their own actions.
+    pub visible_to: Option<String>,
+}
+
+/// Where a page of audit entries starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityCursor {
+    /// Newest first, with `seq` below this (or from the newest, with `None`).
+    Before(Option<i64>),
+    /// Oldest first, with `seq` above this.
+    After(i64),
 }

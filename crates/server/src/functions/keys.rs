@@ -397,16 +397,16 @@ pub async fn get_lock_users(
     rows.iter().map(|row| views::key(row, true)).collect()
 }
 
-/// Gives a new user the pending keys and group memberships waiting for their email or
-/// phone (a key sent to their phone first, when both were sent to the same lock), in one
-/// transaction.
-pub async fn claim_pending(ctx: &Ctx, user: &UserRecord) -> Result<(), ApiError> {
+/// The changes that give a new user the pending keys and group memberships waiting for
+/// their email or phone (a key sent to their phone first, when both were sent to the
+/// same lock).
+pub async fn pending_claims(ctx: &Ctx, user: &UserRecord) -> Result<WriteSet, ApiError> {
     let store = &ctx.state.store;
     let (mut keys, members) = store
         .pending_for(user.email.as_deref(), user.phone.as_deref())
         .await?;
     if keys.is_empty() && members.is_empty() {
-        return Ok(());
+        return Ok(WriteSet::default());
     }
     keys.sort_by_key(|k| k.invite_phone.is_none() || k.invite_phone != user.phone);
     let now = ctx.state.now();
@@ -434,8 +434,7 @@ pub async fn claim_pending(ctx: &Ctx, user: &UserRecord) -> Result<(), ApiError>
         changes.members_upsert.push(member);
     }
     // No audit entry: the keys were recorded when they were sent.
-    store.apply(&user.id, &changes).await?;
-    Ok(())
+    Ok(changes)
 }
 
 /// `USER` or `ADMIN`; `OWNER` is never granted this way.

@@ -2,8 +2,11 @@
 
 use latchkey_api_types::{ApiSecret, RotateApiSecretRequest};
 use latchkey_core::secret;
+use latchkey_store::{SecretRotation, WriteSet};
+use serde_json::json;
 
-use crate::auth::VirtualCaller;
+use crate::actor::Actor;
+use crate::auth::{Caller, VirtualCaller};
 use crate::error::ApiError;
 use crate::provision::API_SECRET_PREFIX;
 use crate::router::Ctx;
@@ -28,10 +31,24 @@ pub async fn rotate_api_secret(
     let api_secret = secret::new_secret(API_SECRET_PREFIX);
     let state = &ctx.state;
     let until = state.now() + grace * 1000;
-    state
-        .store
-        .rotate_api_secret(&who.api_key, &secret::digest(&api_secret), until)
-        .await?;
-    tracing::info!(api_key = %who.api_key, grace_seconds = grace, "API secret rotated");
+    let org_id = who.org_id.clone();
+    let api_key = who.api_key.clone();
+    let actor = Actor::load(&ctx, Caller::Virtual(who)).await?;
+    let changes = WriteSet {
+        secret_rotation: Some(SecretRotation {
+            api_key: api_key.clone(),
+            new_secret: secret::digest(&api_secret),
+            previous_valid_until: until,
+        }),
+        activity: vec![actor.entry(
+            state.now(),
+            "API_SECRET_ROTATED",
+            None,
+            Some(json!({"apiKey": api_key, "graceSeconds": grace})),
+        )],
+        ..WriteSet::default()
+    };
+    state.store.apply(&org_id, &changes).await?;
+    tracing::info!(api_key = %api_key, grace_seconds = grace, "API secret rotated");
     Ok(ApiSecret { api_secret })
 }

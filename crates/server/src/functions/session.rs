@@ -9,9 +9,13 @@ use latchkey_api_types::{
 use latchkey_core::contact::Identifier;
 use latchkey_core::ids::new_object_id;
 use latchkey_core::secret;
-use latchkey_store::{SessionRecord, StoreError, UserChanges, UserLookup, UserRecord, UserType};
+use latchkey_store::{
+    SessionRecord, StoreError, UserChanges, UserLookup, UserRecord, UserType, WriteSet,
+};
+use serde_json::json;
 
 use super::{email, name, phone, required};
+use crate::actor;
 use crate::auth::{Caller, KeyOnly, SessionCaller};
 use crate::error::ApiError;
 use crate::password;
@@ -48,15 +52,16 @@ pub async fn sign_in(ctx: Ctx, who: KeyOnly, req: SignInRequest) -> Result<Signe
     let ok = state.passwords.verify(password, hash).await?;
     let user = match user {
         Some(user) if ok => user,
-        _ => {
+        other => {
             state
                 .throttle
                 .record_failure(&throttle_key, ctx.client_ip, state.now());
+            record_failed_sign_in(&ctx, &who, &throttle_key, other.as_ref()).await?;
             return Err(invalid_credentials());
         }
     };
     state.throttle.record_success(&throttle_key);
-    let session_token = open_session(&ctx, &user.id, &who.key.org_id).await?;
+    let session_token = sign_in_with(&ctx, &user, &who.key.org_id, WriteSet::default()).await?;
     tracing::info!(user = %user.id, "signed in");
     Ok(SignedIn {
         user: views::user(&user),
@@ -97,8 +102,8 @@ pub async fn sign_up(ctx: Ctx, who: KeyOnly, req: SignUpRequest) -> Result<Signe
         updated_at: now,
     };
     state.store.create_user(&user).await?;
-    super::keys::claim_pending(&ctx, &user).await?;
-    let session_token = open_session(&ctx, &user.id, &who.key.org_id).await?;
+    let claims = super::keys::pending_claims(&ctx, &user).await?;
+    let session_token = sign_in_with(&ctx, &user, &who.key.org_id, claims).await?;
     tracing::info!(user = %user.id, "signed up");
     Ok(SignedIn {
         user: views::user(&user),
@@ -167,7 +172,15 @@ pub async fn modify_current_user(
         .update_user(who.user_id(), &changes, state.now())
         .await?;
     let session_token = match (&who, changes.password_hash.is_some()) {
-        (Caller::Session(s), true) => Some(open_session(&ctx, &s.user_id, &s.org_id).await?),
+        (Caller::Session(s), true) => {
+            let (token, session) = new_session(&ctx, &s.user_id, &s.org_id);
+            let changes = WriteSet {
+                sessions_insert: vec![session],
+                ..WriteSet::default()
+            };
+            state.store.apply(&s.org_id, &changes).await?;
+            Some(token)
+        }
         _ => None,
     };
     Ok(ModifiedUser {
@@ -222,6 +235,32 @@ async fn find(state: &crate::AppState, by: UserLookup<'_>) -> Result<Option<User
     }
 }
 
+/// Records `SIGN_IN_FAILED` through the API key's virtual user, naming the identifier
+/// tried and the user it belongs to, if any.
+async fn record_failed_sign_in(
+    ctx: &Ctx,
+    who: &KeyOnly,
+    identifier: &str,
+    user: Option<&UserRecord>,
+) -> Result<(), ApiError> {
+    let store = &ctx.state.store;
+    let through = store.user(UserLookup::Id(&who.key.virtual_user_id)).await?;
+    let target = json!({"objectId": user.map(|u| u.id.clone()), "identifier": identifier});
+    let changes = WriteSet {
+        activity: vec![actor::entry_with_outcome(
+            &through,
+            ctx.state.now(),
+            "SIGN_IN_FAILED",
+            "FAILED",
+            None,
+            Some(target),
+        )],
+        ..WriteSet::default()
+    };
+    store.apply(&who.key.org_id, &changes).await?;
+    Ok(())
+}
+
 /// 155 with `Retry-After` while `key` or the client's address is throttled.
 fn check_throttle(ctx: &Ctx, key: &str) -> Result<(), ApiError> {
     let state = &ctx.state;
@@ -254,19 +293,33 @@ fn new_password(password: String, field: &str) -> Result<String, ApiError> {
     Ok(password)
 }
 
-/// Opens a session for `user_id` in `org_id` and returns its token (shown once).
-async fn open_session(ctx: &Ctx, user_id: &str, org_id: &str) -> Result<String, ApiError> {
+/// A new session for `user_id` in `org_id`: its token (shown once) and its record.
+fn new_session(ctx: &Ctx, user_id: &str, org_id: &str) -> (String, SessionRecord) {
     let token = secret::new_secret(SESSION_PREFIX);
     let now = ctx.state.now();
-    ctx.state
-        .store
-        .create_session(&SessionRecord {
-            token_hash: secret::digest(&token),
-            user_id: user_id.to_owned(),
-            org_id: org_id.to_owned(),
-            created_at: now,
-            last_used_at: now,
-        })
-        .await?;
+    let record = SessionRecord {
+        token_hash: secret::digest(&token),
+        user_id: user_id.to_owned(),
+        org_id: org_id.to_owned(),
+        created_at: now,
+        last_used_at: now,
+    };
+    (token, record)
+}
+
+/// Opens a session for `user` in `org_id`, recording `SIGN_IN` with `changes` in the
+/// same transaction, and returns its token.
+async fn sign_in_with(
+    ctx: &Ctx,
+    user: &UserRecord,
+    org_id: &str,
+    mut changes: WriteSet,
+) -> Result<String, ApiError> {
+    let (token, session) = new_session(ctx, &user.id, org_id);
+    changes.sessions_insert.push(session);
+    changes
+        .activity
+        .push(actor::entry(user, ctx.state.now(), "SIGN_IN", None, None));
+    ctx.state.store.apply(org_id, &changes).await?;
     Ok(token)
 }
