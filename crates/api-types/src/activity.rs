@@ -41,3 +41,39 @@ pub struct ActivityBody {
     pub status_name: Option<String>,
     pub reason: Option<String>,
 }
+
+/// Every activity entry type.
+pub const ACTIVITY_TYPES: [&str; 19] = [
+    "UNLOCK",
+    "LOCK",
+    "UNLOCK_DENIED",
+    "KEY_SENT",
+    "KEY_MODIFIED",
+    "KEY_REVOKED",
+    "LOCK_REGISTERED",
+    "LOCK_MODIFIED",
+    "LOCK_REMOVED",
+    "OWNERSHIP_TRANSFERRED",
+    "GROUP_CREATED",
+    "GROUP_MODIFIED",
+    "GROUP_DELETED",
+    "SIGN_IN",
+    "SIGN_IN_FAILED",
+    "MESSAGE_SENT",
+    "WEBHOOK_CREATED",
+    "WEBHOOK_DELETED",
+    "API_SECRET_ROTATED",
+];
+
+/// `getActivity`, and the query of the exports (`types` comma-separated there).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetActivityRequest {
+    pub lock_id: Option<String>,
+    pub user_id: Option<String>,
+    pub types: Option<Vec<String>>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub before: Option<i64>,
+}

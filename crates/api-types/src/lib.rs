@@ -13,7 +13,7 @@ pub mod key;
 pub mod lock;
 pub mod user;
 
-pub use activity::{ActivityBody, ActivityLock, Initiator};
+pub use activity::{ACTIVITY_TYPES, ActivityBody, ActivityLock, GetActivityRequest, Initiator};
 pub use error::{ErrorBody, ErrorCode};
 pub use group::{
     CreateGroupRequest, GetGroupsRequest, Group, GroupLocksRequest, GroupRequest,

@@ -4,8 +4,10 @@
 //!   on a new database it creates a demo organization and prints its credentials once).
 //! - `latchkey org create --name NAME` and `latchkey lock add --org ID --name N --tz ZONE`
 //!   provision the configured database directly.
+//! - `latchkey audit verify [--org ID]` checks the audit log's hash chain.
 //! - `latchkey config default` prints a commented default configuration.
 
+mod audit;
 mod serve;
 
 use std::path::PathBuf;
@@ -46,6 +48,19 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of every organization's log (or one's); exits 1 and names the
+    /// first entry that does not match when one was changed.
+    Verify {
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +140,14 @@ async fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("adding a lock to organization {org}"))?;
             println!("{}", serde_json::to_string_pretty(&lock)?);
             Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { org }) => {
+            let store = open(&settings).await?;
+            if audit::verify(&*store, org).await? {
+                Ok(())
+            } else {
+                anyhow::bail!("the audit log was changed")
+            }
         }
         Command::Config(ConfigCommand::Default) => {
             print!("{}", config::DEFAULT_TOML);

@@ -410,3 +410,91 @@ fn serve_runs_on_postgres() {
         "no SQLite file when on PostgreSQL"
     );
 }
+
+/// Creates an organization with three locks (three audit entries) and answers its id.
+fn seeded_org(dir: &std::path::Path, database: &str) -> String {
+    let run = |args: &[&str]| {
+        latchkey(dir)
+            .args(["--database", database])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let created = run(&["org", "create", "--name", "Audited"]);
+    assert!(created.status.success());
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let org_id = org["organizationId"].as_str().unwrap().to_owned();
+    for name in ["Gate", "Door", "Shed"] {
+        assert!(
+            run(&[
+                "lock", "add", "--org", &org_id, "--name", name, "--tz", "UTC"
+            ])
+            .status
+            .success()
+        );
+    }
+    org_id
+}
+
+fn verify(dir: &std::path::Path, database: &str, org: &str) -> (bool, String) {
+    let output = latchkey(dir)
+        .args(["--database", database, "audit", "verify", "--org", org])
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn audit_verify_names_a_changed_entry_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = seeded_org(dir.path(), "sqlite://audit.db");
+    let (ok, out) = verify(dir.path(), "sqlite://audit.db", &org);
+    assert!(ok && out.contains("3 entries, chain intact"), "{out}");
+    // Someone with access to the database file edits entry 2.
+    let tamper = format!(
+        "import sqlite3; c = sqlite3.connect('audit.db'); \
+         c.execute(\"UPDATE activity SET entry = replace(entry, 'Door', 'Dorr') WHERE org_id = '{org}' AND seq = 2\"); \
+         c.commit()"
+    );
+    let python = Command::new("python3")
+        .current_dir(dir.path())
+        .args(["-c", &tamper])
+        .status()
+        .unwrap();
+    assert!(python.success());
+    let (ok, out) = verify(dir.path(), "sqlite://audit.db", &org);
+    assert!(!ok, "verify must fail: {out}");
+    assert!(out.contains("entry 2 does not match its hash"), "{out}");
+}
+
+#[test]
+fn audit_verify_names_a_changed_entry_on_postgres() {
+    let Ok(url) = std::env::var("LATCHKEY_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "SKIPPED: LATCHKEY_TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let org = seeded_org(dir.path(), &url);
+    let (ok, out) = verify(dir.path(), &url, &org);
+    assert!(ok && out.contains("3 entries, chain intact"), "{out}");
+    let sql = format!(
+        "UPDATE activity SET at = at + 1, entry = replace(entry, 'Shed', 'Barn') WHERE org_id = '{org}' AND seq = 3"
+    );
+    let psql = Command::new("psql")
+        .args([url.as_str(), "-qc", &sql])
+        .status()
+        .unwrap();
+    assert!(psql.success());
+    let (ok, out) = verify(dir.path(), &url, &org);
+    assert!(
+        !ok && out.contains("entry 3 does not match its hash"),
+        "{out}"
+    );
+    let (ok, _) = verify(dir.path(), &url, "NoSuchOrg1");
+    assert!(!ok);
+}

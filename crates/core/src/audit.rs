@@ -30,41 +30,73 @@ pub fn chain(previous: &Digest32, entry: &str) -> Digest32 {
 }
 
 /// Why a stored entry does not match the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Broken {
+    #[error("entry {found} follows entry {}: an entry is missing", expected - 1)]
     /// The entry's `seq` is not the one after the previous entry.
     Gap { expected: i64, found: i64 },
     /// The canonical JSON does not carry the entry's `seq`.
+    #[error("entry {seq} carries another seq in its content")]
     SeqMismatch { seq: i64 },
     /// The stored hash is not the hash of the previous hash and the entry.
+    #[error("entry {seq} does not match its hash: it or an earlier entry was changed")]
     Hash { seq: i64 },
 }
 
-/// Checks entries `(seq, canonical JSON, stored hash)` of one organization, in order from
-/// the first; the first entry that does not match is named.
-pub fn verify<'a>(
-    entries: impl IntoIterator<Item = (i64, &'a str, &'a Digest32)>,
-) -> Result<i64, Broken> {
-    let mut previous = GENESIS;
-    let mut expected = 1;
-    for (seq, entry, hash) in entries {
-        if seq != expected {
+/// Checks one organization's entries in order from the first, a page at a time.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    previous: Digest32,
+    next_seq: i64,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Verifier {
+            previous: GENESIS,
+            next_seq: 1,
+        }
+    }
+}
+
+impl Verifier {
+    /// Checks the next entry: its `seq`, the `seq` inside its canonical JSON, its hash.
+    pub fn check(&mut self, seq: i64, entry: &str, hash: &Digest32) -> Result<(), Broken> {
+        if seq != self.next_seq {
             return Err(Broken::Gap {
-                expected,
+                expected: self.next_seq,
                 found: seq,
             });
         }
-        if !entry.starts_with(&format!("{{\"seq\":{seq},")) && entry != format!("{{\"seq\":{seq}}}")
-        {
+        let sealed = entry.starts_with(&format!("{{\"seq\":{seq},"))
+            || entry == format!("{{\"seq\":{seq}}}");
+        if !sealed {
             return Err(Broken::SeqMismatch { seq });
         }
-        if chain(&previous, entry) != *hash {
+        if chain(&self.previous, entry) != *hash {
             return Err(Broken::Hash { seq });
         }
-        previous = *hash;
-        expected += 1;
+        self.previous = *hash;
+        self.next_seq += 1;
+        Ok(())
     }
-    Ok(expected - 1)
+
+    /// How many entries matched.
+    pub fn checked(&self) -> i64 {
+        self.next_seq - 1
+    }
+}
+
+/// Checks entries `(seq, canonical JSON, stored hash)` of one organization, in order from
+/// the first; answers how many matched, or the first entry that does not.
+pub fn verify<'a>(
+    entries: impl IntoIterator<Item = (i64, &'a str, &'a Digest32)>,
+) -> Result<i64, Broken> {
+    let mut verifier = Verifier::default();
+    for (seq, entry, hash) in entries {
+        verifier.check(seq, entry, hash)?;
+    }
+    Ok(verifier.checked())
 }
 
 #[cfg(test)]

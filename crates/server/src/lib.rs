@@ -8,6 +8,7 @@ pub mod actor;
 pub mod auth;
 pub mod config;
 pub mod error;
+mod export;
 pub mod functions;
 mod health;
 pub mod password;
@@ -60,6 +61,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/export/activity.csv", get(export::csv))
+        .route("/export/activity.jsonl", get(export::jsonl))
         .route("/rest/functions/{name}", post(transport::call_function))
         .route("/{name}", post(transport::call_function))
         .fallback(|| async {

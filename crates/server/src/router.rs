@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::{Access, Authenticated, Principal};
 use crate::error::ApiError;
-use crate::functions::{explain, groups, keys, locks, organization, session};
+use crate::functions::{activity, explain, groups, keys, locks, organization, session};
 use crate::state::AppState;
 
 /// What a handler knows of its request besides the principal and the body.
@@ -79,6 +79,7 @@ impl Functions {
             ("getUserKeys", function(keys::get_user_keys)),
             ("getLockUsers", function(keys::get_lock_users)),
             ("explainAccess", function(explain::explain_access)),
+            ("getActivity", function(activity::get_activity)),
             ("createGroup", function(groups::create_group)),
             ("getGroups", function(groups::get_groups)),
             ("getGroup", function(groups::get_group)),

@@ -1,6 +1,7 @@
 //! The handlers of the API's functions, one file per area. Each handler's doc comment
 //! names the function and what it changes.
 
+pub mod activity;
 pub mod explain;
 pub mod groups;
 pub mod keys;
