@@ -11,6 +11,7 @@ pub mod group;
 pub mod headers;
 pub mod key;
 pub mod lock;
+pub mod unlock;
 pub mod user;
 
 pub use activity::{ACTIVITY_TYPES, ActivityBody, ActivityLock, GetActivityRequest, Initiator};
@@ -28,6 +29,7 @@ pub use lock::{
     Driver, GetLocksRequest, Lock, LockRequest, LockType, ModifyLockRequest, RegisterLockRequest,
     TransferOwnershipRequest,
 };
+pub use unlock::{PerformUnlockRequest, StatusStep, UnlockRequest, UnlockStatusRequest};
 pub use user::{
     ApiSecret, GetUserRequest, ModifiedUser, ModifyCurrentUserRequest, OrganizationCreated,
     RotateApiSecretRequest, SignInRequest, SignUpRequest, SignedIn, User, UserType,

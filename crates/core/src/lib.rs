@@ -10,6 +10,7 @@ pub mod ids;
 pub mod role;
 pub mod schedule;
 pub mod secret;
+pub mod status;
 pub mod throttle;
 pub mod time;
 pub mod version;

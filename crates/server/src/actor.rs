@@ -121,14 +121,23 @@ pub fn entry_with_outcome(
     lock: Option<&LockRecord>,
     target: Option<Value>,
 ) -> ActivityDraft {
-    let id = new_object_id();
-    let target_user_id = target
-        .as_ref()
-        .and_then(|t| t.get("objectId"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let body = ActivityBody {
-        object_id: id.clone(),
+    draft(
+        &body(initiator, now, entry_type, outcome, lock, target),
+        lock,
+    )
+}
+
+/// The body of an audit entry, for callers that fill in more of it (requests, reasons).
+pub fn body(
+    initiator: &UserRecord,
+    now: i64,
+    entry_type: &str,
+    outcome: &str,
+    lock: Option<&LockRecord>,
+    target: Option<Value>,
+) -> ActivityBody {
+    ActivityBody {
+        object_id: new_object_id(),
         entry_type: entry_type.to_owned(),
         at: format_millis(now),
         outcome: outcome.to_owned(),
@@ -149,14 +158,23 @@ pub fn entry_with_outcome(
         status: None,
         status_name: None,
         reason: None,
-    };
+    }
+}
+
+/// The audit entry to append for `body`.
+pub fn draft(body: &ActivityBody, lock: Option<&LockRecord>) -> ActivityDraft {
     ActivityDraft {
-        id,
-        entry_type: entry_type.to_owned(),
-        at: now,
+        id: body.object_id.clone(),
+        entry_type: body.entry_type.clone(),
+        at: latchkey_core::time::parse_millis(&body.at).unwrap_or_default(),
         lock_id: lock.map(|l| l.id.clone()),
-        initiator_id: initiator.id.clone(),
-        target_user_id,
-        body: serde_json::to_string(&body).unwrap_or_else(|_| "{}".into()),
+        initiator_id: body.initiator.object_id.clone(),
+        target_user_id: body
+            .target
+            .as_ref()
+            .and_then(|t| t.get("objectId"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        body: serde_json::to_string(body).unwrap_or_else(|_| "{}".into()),
     }
 }

@@ -70,6 +70,13 @@ impl ApiError {
         self
     }
 
+    /// Adds a field beside `code` and `error` (`nextValidAt`, `status`, …).
+    #[must_use]
+    pub fn with_extra(mut self, field: &str, value: impl Into<Value>) -> ApiError {
+        self.extra.insert(field.to_owned(), value.into());
+        self
+    }
+
     pub fn code(&self) -> ErrorCode {
         self.code
     }

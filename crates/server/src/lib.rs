@@ -7,6 +7,7 @@
 pub mod actor;
 pub mod auth;
 pub mod config;
+pub mod drivers;
 pub mod error;
 mod export;
 pub mod functions;
@@ -20,6 +21,7 @@ pub mod storage;
 pub mod throttle;
 mod trace;
 pub mod transport;
+pub mod unlock;
 pub mod views;
 
 use std::future::Future;

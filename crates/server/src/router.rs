@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::{Access, Authenticated, Principal};
 use crate::error::ApiError;
-use crate::functions::{activity, explain, groups, keys, locks, organization, session};
+use crate::functions::{activity, explain, groups, keys, locks, organization, session, unlock};
 use crate::state::AppState;
 
 /// What a handler knows of its request besides the principal and the body.
@@ -80,6 +80,9 @@ impl Functions {
             ("getLockUsers", function(keys::get_lock_users)),
             ("explainAccess", function(explain::explain_access)),
             ("getActivity", function(activity::get_activity)),
+            ("performUnlock", function(unlock::perform_unlock)),
+            ("performLock", function(unlock::perform_lock)),
+            ("getUnlockStatus", function(unlock::get_unlock_status)),
             ("createGroup", function(groups::create_group)),
             ("getGroups", function(groups::get_groups)),
             ("getGroup", function(groups::get_group)),

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::password::Passwords;
 use crate::router::Functions;
 use crate::throttle::SignInThrottle;
+use crate::unlock::Unlocks;
 
 /// Shared state; cheap to clone.
 #[derive(Debug, Clone)]
@@ -20,6 +21,7 @@ pub struct AppState {
     pub passwords: Arc<Passwords>,
     pub throttle: Arc<SignInThrottle>,
     pub functions: Arc<Functions>,
+    pub unlocks: Arc<Unlocks>,
     pub clock: Clock,
 }
 
@@ -32,6 +34,7 @@ impl AppState {
             passwords: Arc::new(Passwords::new()),
             throttle: Arc::new(throttle),
             functions: Arc::new(Functions::table()),
+            unlocks: Arc::new(Unlocks::default()),
             clock: Clock::default(),
         }
     }

@@ -58,6 +58,9 @@ impl PostgresStore {
         )
         .await?;
         write_credentials(conn, changes).await?;
+        for request in &changes.unlocks_update {
+            crate::unlocks::write_unlock(conn, request).await?;
+        }
         if let Some(head) = head {
             append_activity(conn, org_id, head, &changes.activity).await?;
         }

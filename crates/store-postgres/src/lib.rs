@@ -5,14 +5,15 @@
 mod apply;
 mod catalog;
 mod rows;
+mod unlocks;
 
 use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
     ActivityCursor, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord,
     Holder, KeyFilter, KeyRecord, KeyRow, LockRecord, NewOrganization, Organization, Result,
-    SessionRecord, Store, StoreError, UniqueField, UserChanges, UserLookup, UserRecord, Viewer,
-    WriteSet,
+    SessionRecord, Store, StoreError, UniqueField, UnlockRecord, UnlockStart, UserChanges,
+    UserLookup, UserRecord, Viewer, WriteSet,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
@@ -324,6 +325,18 @@ impl Store for PostgresStore {
         limit: i64,
     ) -> Result<Vec<ActivityRecord>> {
         self.list_activity(org_id, filter, cursor, limit).await
+    }
+
+    async fn start_unlock(
+        &self,
+        request: &UnlockRecord,
+        consume_key: Option<&str>,
+    ) -> Result<UnlockStart> {
+        self.insert_unlock(request, consume_key).await
+    }
+
+    async fn unlock_request(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
+        self.find_unlock(org_id, request_id).await
     }
 
     async fn organization_ids(&self) -> Result<Vec<String>> {

@@ -3,7 +3,8 @@
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
     ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord, KeyRecord, KeyRow, KeyStatus,
-    LockRecord, Organization, Result, SessionRecord, StoreError, UserRecord, UserType,
+    LockRecord, Organization, Result, SessionRecord, StoreError, UnlockRecord, UserRecord,
+    UserType,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -174,5 +175,21 @@ pub(crate) fn activity_from_row(row: &PgRow) -> Result<ActivityRecord> {
         lock_id: row.try_get("lock_id").map_err(db)?,
         entry: row.try_get("entry").map_err(db)?,
         hash: digest(row.try_get("hash").map_err(db)?)?,
+    })
+}
+
+pub(crate) fn unlock_from_row(row: &PgRow) -> Result<UnlockRecord> {
+    Ok(UnlockRecord {
+        id: row.try_get("id").map_err(db)?,
+        org_id: row.try_get("org_id").map_err(db)?,
+        lock_id: row.try_get("lock_id").map_err(db)?,
+        command: row.try_get("command").map_err(db)?,
+        client_request_id: row.try_get("client_request_id").map_err(db)?,
+        initiator_id: row.try_get("initiator_id").map_err(db)?,
+        on_behalf_of: row.try_get("on_behalf_of").map_err(db)?,
+        status: row.try_get("status").map_err(db)?,
+        history: row.try_get("history").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
     })
 }

@@ -149,3 +149,22 @@ CREATE TABLE activity (
 );
 CREATE INDEX activity_lock ON activity (org_id, lock_id, seq);
 CREATE INDEX activity_initiator ON activity (org_id, initiator_id, seq);
+
+-- Remote unlock and lock requests: one row each, updated as the request moves; its
+-- status history is a JSON array of {status, at}. A client's own requestId is unique per
+-- organization, so sending it twice finds the first request.
+CREATE TABLE unlock_requests (
+    id                 TEXT PRIMARY KEY,
+    org_id             TEXT NOT NULL REFERENCES organizations (id),
+    lock_id            TEXT NOT NULL,
+    command            TEXT NOT NULL CHECK (command IN ('UNLOCK', 'LOCK')),
+    client_request_id  TEXT,
+    initiator_id       TEXT NOT NULL,
+    on_behalf_of       TEXT,
+    status             INTEGER NOT NULL,
+    history            TEXT NOT NULL,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX unlock_requests_client ON unlock_requests (org_id, client_request_id)
+    WHERE client_request_id IS NOT NULL;

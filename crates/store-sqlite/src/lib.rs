@@ -5,6 +5,7 @@
 mod apply;
 mod catalog;
 mod rows;
+mod unlocks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,8 +15,8 @@ use latchkey_core::secret::Digest32;
 use latchkey_store::{
     ActivityCursor, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord,
     Holder, KeyFilter, KeyRecord, KeyRow, LockRecord, NewOrganization, Organization, Result,
-    SessionRecord, Store, StoreError, UniqueField, UserChanges, UserLookup, UserRecord, Viewer,
-    WriteSet,
+    SessionRecord, Store, StoreError, UniqueField, UnlockRecord, UnlockStart, UserChanges,
+    UserLookup, UserRecord, Viewer, WriteSet,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Executor, SqlitePool};
@@ -340,6 +341,18 @@ impl Store for SqliteStore {
         limit: i64,
     ) -> Result<Vec<ActivityRecord>> {
         self.list_activity(org_id, filter, cursor, limit).await
+    }
+
+    async fn start_unlock(
+        &self,
+        request: &UnlockRecord,
+        consume_key: Option<&str>,
+    ) -> Result<UnlockStart> {
+        self.insert_unlock(request, consume_key).await
+    }
+
+    async fn unlock_request(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
+        self.find_unlock(org_id, request_id).await
     }
 
     async fn organization_ids(&self) -> Result<Vec<String>> {

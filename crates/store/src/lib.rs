@@ -12,8 +12,8 @@ pub use error::{Result, StoreError, UniqueField};
 pub use records::{
     ActivityCursor, ActivityDraft, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord,
     GroupRecord, Holder, KeyFilter, KeyRecord, KeyRow, KeyStatus, LockRecord, NewOrganization,
-    Organization, SecretRotation, SessionRecord, UserChanges, UserLookup, UserRecord, UserType,
-    Viewer, WriteSet,
+    Organization, SecretRotation, SessionRecord, UnlockRecord, UnlockStart, UserChanges,
+    UserLookup, UserRecord, UserType, Viewer, WriteSet,
 };
 
 use async_trait::async_trait;
@@ -120,6 +120,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         cursor: ActivityCursor,
         limit: i64,
     ) -> Result<Vec<ActivityRecord>>;
+
+    /// Stores a new request, first consuming the one-time key `consume_key` (if any),
+    /// in one transaction; see [`UnlockStart`].
+    async fn start_unlock(
+        &self,
+        request: &UnlockRecord,
+        consume_key: Option<&str>,
+    ) -> Result<UnlockStart>;
+
+    /// The request with this requestId in `org_id`.
+    async fn unlock_request(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord>;
 
     /// Every organization's id, in order (for `latchkey audit verify`).
     async fn organization_ids(&self) -> Result<Vec<String>>;

@@ -270,6 +270,8 @@ pub struct WriteSet {
     pub keys_delete: Vec<String>,
     pub keys_upsert: Vec<KeyRecord>,
     pub sessions_insert: Vec<SessionRecord>,
+    /// Unlock requests to store as they are now (the end of a request).
+    pub unlocks_update: Vec<UnlockRecord>,
     pub secret_rotation: Option<SecretRotation>,
     pub activity: Vec<ActivityDraft>,
 }
@@ -317,4 +319,32 @@ pub enum ActivityCursor {
     Before(Option<i64>),
     /// Oldest first, with `seq` above this.
     After(i64),
+}
+
+/// A remote unlock or lock request. `history` is the JSON array of its statuses;
+/// `on_behalf_of` the JSON of the external person a loosely coupled call named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnlockRecord {
+    pub id: String,
+    pub org_id: String,
+    pub lock_id: String,
+    pub command: String,
+    pub client_request_id: Option<String>,
+    pub initiator_id: String,
+    pub on_behalf_of: Option<String>,
+    pub status: i64,
+    pub history: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// How `start_unlock` went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnlockStart {
+    /// The request was stored (and the one-time key consumed).
+    Started,
+    /// A request with the same client `requestId` exists: nothing was done.
+    Existing(Box<UnlockRecord>),
+    /// The one-time key had already been used: nothing was done.
+    KeyUsed,
 }

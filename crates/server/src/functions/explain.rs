@@ -6,7 +6,7 @@ use latchkey_api_types::{AccessExplanation, AccessRule, ExplainAccessRequest};
 use latchkey_core::access::{self, Decision, GroupFacts, KeyFacts, LockFacts, Usage};
 use latchkey_core::role::Role;
 use latchkey_core::time::format_millis;
-use latchkey_store::{Holder, KeyStatus, LockRecord, UserLookup, UserRecord, UserType};
+use latchkey_store::{Holder, KeyRecord, KeyStatus, LockRecord, UserLookup, UserRecord, UserType};
 
 use super::keys::zone;
 use super::{Person, find_user, instant, required};
@@ -71,7 +71,7 @@ pub async fn explain_access(
         lock
     };
     let at = Timestamp::from_millisecond(at).map_err(ApiError::internal)?;
-    let decision = decide(&ctx, &lock, &subject, at).await?;
+    let (decision, _) = decide(&ctx, &lock, &subject, at).await?;
     let next_valid_at = match decision.refusal {
         Some(access::Refusal::NotNow { next_valid_at }) => {
             next_valid_at.map(|t| format_millis(t.as_millisecond()))
@@ -95,13 +95,13 @@ pub async fn explain_access(
     })
 }
 
-/// Whether `user` may open `lock` at `at`, from their key and its group.
+/// Whether `user` may open `lock` at `at`, from their key and its group; with the key.
 pub async fn decide(
     ctx: &Ctx,
     lock: &LockRecord,
     user: &UserRecord,
     at: Timestamp,
-) -> Result<Decision, ApiError> {
+) -> Result<(Decision, Option<KeyRecord>), ApiError> {
     let tz = zone(lock)?;
     let lock_facts = LockFacts {
         time_zone: &tz,
@@ -117,14 +117,14 @@ pub async fn decide(
             can_remote_unlock: true,
             schedules: &[],
         };
-        return Ok(access::decide(Some(&facts), None, &lock_facts, at));
+        return Ok((access::decide(Some(&facts), None, &lock_facts, at), None));
     }
     let store = &ctx.state.store;
     let Some(key) = store
         .key_of(&lock.id, &Holder::User(user.id.clone()))
         .await?
     else {
-        return Ok(access::decide(None, None, &lock_facts, at));
+        return Ok((access::decide(None, None, &lock_facts, at), None));
     };
     let key_schedules: Vec<_> = schedules::from_json(&key.schedules)?
         .into_iter()
@@ -159,12 +159,8 @@ pub async fn decide(
         can_remote_unlock: key.can_remote_unlock,
         schedules: &key_schedules,
     };
-    Ok(access::decide(
-        Some(&facts),
-        group_facts.as_ref(),
-        &lock_facts,
-        at,
-    ))
+    let decision = access::decide(Some(&facts), group_facts.as_ref(), &lock_facts, at);
+    Ok((decision, Some(key)))
 }
 
 /// Whether `user` is the virtual user of the lock's organization (its authority is the

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod locks;
 pub mod organization;
 pub mod session;
+pub mod unlock;
 
 use latchkey_api_types::ErrorCode;
 use latchkey_core::contact::{self, ContactError};
