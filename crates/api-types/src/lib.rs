@@ -29,7 +29,10 @@ pub use lock::{
     Driver, GetLocksRequest, Lock, LockRequest, LockType, ModifyLockRequest, RegisterLockRequest,
     TransferOwnershipRequest,
 };
-pub use unlock::{PerformUnlockRequest, StatusStep, UnlockRequest, UnlockStatusRequest};
+pub use unlock::{
+    LockdownResult, PerformUnlockRequest, SetLockdownRequest, StatusStep, UnlockRequest,
+    UnlockStatusRequest,
+};
 pub use user::{
     ApiSecret, GetUserRequest, ModifiedUser, ModifyCurrentUserRequest, OrganizationCreated,
     RotateApiSecretRequest, SignInRequest, SignUpRequest, SignedIn, User, UserType,

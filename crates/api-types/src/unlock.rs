@@ -52,3 +52,21 @@ pub struct UnlockRequest {
     pub on_behalf_of: Option<Value>,
     pub history: Vec<StatusStep>,
 }
+
+/// `setLockdown`: `lockIds` or `all: true`, and whether lockdown is on.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetLockdownRequest {
+    pub lock_ids: Option<Vec<String>>,
+    pub all: Option<bool>,
+    pub enabled: Option<bool>,
+}
+
+/// What `setLockdown` did to one lock: with lockdown on, the lock command it sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LockdownResult {
+    pub lock_id: String,
+    pub lockdown: bool,
+    pub request: Option<UnlockRequest>,
+}

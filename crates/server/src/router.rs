@@ -17,7 +17,9 @@ use serde_json::{Map, Value};
 
 use crate::auth::{Access, Authenticated, Principal};
 use crate::error::ApiError;
-use crate::functions::{activity, explain, groups, keys, locks, organization, session, unlock};
+use crate::functions::{
+    activity, explain, groups, keys, lockdown, locks, organization, session, unlock,
+};
 use crate::state::AppState;
 
 /// What a handler knows of its request besides the principal and the body.
@@ -83,6 +85,7 @@ impl Functions {
             ("performUnlock", function(unlock::perform_unlock)),
             ("performLock", function(unlock::perform_lock)),
             ("getUnlockStatus", function(unlock::get_unlock_status)),
+            ("setLockdown", function(lockdown::set_lockdown)),
             ("createGroup", function(groups::create_group)),
             ("getGroups", function(groups::get_groups)),
             ("getGroup", function(groups::get_group)),

@@ -405,7 +405,90 @@ async fn a_hundred_concurrent_unlocks_on_ten_locks(backend: Backend) {
     assert_eq!(recorded, ids, "exactly one entry per request");
 }
 
+async fn lockdown_refuses_users_but_not_admins(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else {
+        return;
+    };
+    let (member, email) = server.sign_up(PASSWORD).await;
+    let lock = lock_with(&server, fast()).await;
+    let secret = server.secret_client();
+    secret
+        .call_value(
+            "sendKey",
+            &json!({"lockId": lock.lock_id, "email": email, "canRemoteUnlock": true}),
+        )
+        .await
+        .unwrap();
+    let results: Vec<Value> = secret
+        .call(
+            "setLockdown",
+            &json!({"lockIds": [lock.lock_id], "enabled": true}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(
+        (
+            results[0]["lockdown"].as_bool(),
+            results[0]["request"]["status"].as_i64()
+        ),
+        (Some(true), Some(81))
+    );
+    let session = server.session_client(&member.session_token);
+    assert_api_error(
+        session
+            .call_value("performUnlock", &json!({"lockId": lock.lock_id}))
+            .await,
+        403,
+        611,
+    );
+    let explained: Value = secret
+        .call(
+            "explainAccess",
+            &json!({"lockId": lock.lock_id, "userId": member.user.object_id}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        explained["code"], 611,
+        "explainAccess takes the same decision"
+    );
+    let admin: UnlockRequest = secret
+        .call("performUnlock", &json!({"lockId": lock.lock_id}))
+        .await
+        .unwrap();
+    assert_eq!(admin.status, 70, "admins are not refused");
+    assert_api_error(
+        session
+            .call_value("setLockdown", &json!({"all": true, "enabled": false}))
+            .await,
+        403,
+        119,
+    );
+    for bad in [
+        json!({"lockIds": [lock.lock_id]}),
+        json!({"all": true, "lockIds": [lock.lock_id], "enabled": false}),
+        json!({"enabled": false}),
+    ] {
+        assert_api_error(secret.call_value("setLockdown", &bad).await, 400, 142);
+    }
+    let lifted: Vec<Value> = secret
+        .call("setLockdown", &json!({"all": true, "enabled": false}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (lifted[0]["lockdown"].as_bool(), &lifted[0]["request"]),
+        (Some(false), &Value::Null)
+    );
+    let opened: UnlockRequest = session
+        .call("performUnlock", &json!({"lockId": lock.lock_id}))
+        .await
+        .unwrap();
+    assert_eq!(opened.status, 70);
+}
+
 both!(
+    lockdown_refuses_users_but_not_admins,
     an_admin_unlock_succeeds_with_its_history,
     a_session_user_is_the_initiator_and_refusals_are_recorded,
     a_one_time_key_opens_once_even_when_raced,

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod explain;
 pub mod groups;
 pub mod keys;
+pub mod lockdown;
 pub mod locks;
 pub mod organization;
 pub mod session;

@@ -264,7 +264,8 @@ fn removed_lock(request: &UnlockRecord) -> LockRecord {
     }
 }
 
-fn view(
+/// A request as the API shows it.
+pub fn view(
     request: &UnlockRecord,
     lock: &LockRecord,
     initiator: &UserRecord,
