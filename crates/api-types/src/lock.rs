@@ -11,8 +11,7 @@ pub enum LockType {
     Other,
 }
 
-/// How the server reaches the device. The MQTT and HTTP drivers arrive with the
-/// unlock issue.
+/// How the server reaches the device. (The MQTT driver is still to come.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Driver {
@@ -27,6 +26,29 @@ pub enum Driver {
         #[serde(default)]
         fail_at: Option<u16>,
     },
+    /// A networked relay (e.g. a Shelly `relay/0?turn=on&timer=5` call): the command
+    /// succeeded when the relay answers `successStatus`.
+    #[serde(rename_all = "camelCase")]
+    Http {
+        unlock_url: String,
+        /// Called by `performLock`; without it a lock command fails at once.
+        #[serde(default)]
+        lock_url: Option<String>,
+        #[serde(default = "default_method")]
+        method: String,
+        #[serde(default)]
+        headers: std::collections::BTreeMap<String, String>,
+        #[serde(default = "default_success_status")]
+        success_status: u16,
+    },
+}
+
+fn default_method() -> String {
+    "POST".into()
+}
+
+fn default_success_status() -> u16 {
+    200
 }
 
 impl Default for Driver {

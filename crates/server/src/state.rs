@@ -22,6 +22,8 @@ pub struct AppState {
     pub throttle: Arc<SignInThrottle>,
     pub functions: Arc<Functions>,
     pub unlocks: Arc<Unlocks>,
+    /// Client for HTTP lock drivers: no redirects, 10 s timeout.
+    pub http: reqwest::Client,
     pub clock: Clock,
 }
 
@@ -35,6 +37,11 @@ impl AppState {
             throttle: Arc::new(throttle),
             functions: Arc::new(Functions::table()),
             unlocks: Arc::new(Unlocks::default()),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
             clock: Clock::default(),
         }
     }

@@ -159,7 +159,7 @@ async fn drive(
     deadline: tokio::time::Instant,
 ) -> u16 {
     // A driver whose settings cannot be read never receives the command.
-    let Ok(driver) = drivers::for_lock(lock) else {
+    let Ok(driver) = drivers::for_lock(lock, &state.http) else {
         return status::stage_error(command, command.initiated(), Side::Server);
     };
     let reached = AtomicU16::new(command.initiated());
