@@ -9,9 +9,11 @@ pub mod auth;
 pub mod config;
 pub mod drivers;
 pub mod error;
+pub mod events;
 mod export;
 pub mod functions;
 mod health;
+mod live;
 pub mod password;
 pub mod provision;
 pub mod router;
@@ -63,6 +65,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/events", get(live::events))
         .route("/export/activity.csv", get(export::csv))
         .route("/export/activity.jsonl", get(export::jsonl))
         .route("/rest/functions/{name}", post(transport::call_function))

@@ -5,7 +5,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use latchkey_store::Store;
+use latchkey_store::{Store, WriteSet};
+
+use crate::error::ApiError;
+use crate::events::{Event, Events, Kind};
 
 use crate::config::Settings;
 use crate::password::Passwords;
@@ -22,6 +25,7 @@ pub struct AppState {
     pub throttle: Arc<SignInThrottle>,
     pub functions: Arc<Functions>,
     pub unlocks: Arc<Unlocks>,
+    pub events: Events,
     /// Client for HTTP lock drivers: no redirects, 10 s timeout.
     pub http: reqwest::Client,
     pub clock: Clock,
@@ -37,6 +41,7 @@ impl AppState {
             throttle: Arc::new(throttle),
             functions: Arc::new(Functions::table()),
             unlocks: Arc::new(Unlocks::default()),
+            events: Events::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(std::time::Duration::from_secs(10))
@@ -44,6 +49,22 @@ impl AppState {
                 .unwrap_or_default(),
             clock: Clock::default(),
         }
+    }
+
+    /// Applies `changes` in one transaction, then publishes their audit entries.
+    pub async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<(), ApiError> {
+        let sealed = self.store.apply(org_id, changes).await?;
+        for (record, draft) in sealed.iter().zip(&changes.activity) {
+            self.events.publish(Event {
+                kind: Kind::Activity,
+                org_id: org_id.to_owned(),
+                lock_id: record.lock_id.clone(),
+                request_id: None,
+                initiator_id: draft.initiator_id.clone(),
+                data: crate::functions::activity::with_hash(record)?.get().into(),
+            });
+        }
+        Ok(())
     }
 
     /// Now, in epoch milliseconds.

@@ -21,6 +21,7 @@ use latchkey_store::{LockRecord, UnlockRecord, UserRecord, WriteSet};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex as AsyncMutex;
 
+use crate::events::{Event, Kind};
 use crate::state::AppState;
 use crate::{actor, drivers};
 
@@ -87,14 +88,35 @@ pub struct Job {
 /// Starts `job` in its own task; the handle answers the request as stored at its end.
 pub fn spawn(state: &AppState, job: Job) -> tokio::task::JoinHandle<UnlockRecord> {
     let state = state.clone();
-    state.unlocks.record(
-        &job.request.id,
-        Step {
-            status: job.command.initiated(),
-            at: job.request.created_at,
-        },
-    );
+    let first = Step {
+        status: job.command.initiated(),
+        at: job.request.created_at,
+    };
+    state.unlocks.record(&job.request.id, first);
+    publish(&state, &job, &[first]);
     tokio::spawn(async move { run(state, job).await })
+}
+
+/// Tells `/events` subscribers where the request stands.
+fn publish(state: &AppState, job: &Job, history: &[Step]) {
+    let Some(last) = history.last() else { return };
+    let mut request = job.request.clone();
+    request.status = i64::from(last.status);
+    request.history = serde_json::to_string(history).unwrap_or_else(|_| "[]".into());
+    let Ok(view) = crate::functions::unlock::view(&request, &job.lock, &job.initiator) else {
+        return;
+    };
+    let Ok(data) = serde_json::to_string(&view) else {
+        return;
+    };
+    state.events.publish(Event {
+        kind: Kind::UnlockRequest,
+        org_id: request.org_id,
+        lock_id: Some(request.lock_id),
+        request_id: Some(request.id),
+        initiator_id: request.initiator_id,
+        data: data.into(),
+    });
 }
 
 async fn run(state: AppState, job: Job) -> UnlockRecord {
@@ -104,13 +126,13 @@ async fn run(state: AppState, job: Job) -> UnlockRecord {
         lock,
         initiator,
         timeout_ms,
-    } = job;
+    } = job.clone();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
     let status =
         match tokio::time::timeout_at(deadline, state.unlocks.queue(&lock.id).lock_owned()).await {
             // Never got its turn: the command is dropped, it never reaches the device.
             Err(_) => status::stage_error(command, command.initiated(), Side::Server),
-            Ok(_turn) => drive(&state, &request.id, command, &lock, deadline).await,
+            Ok(_turn) => drive(&state, &job, deadline).await,
         };
     let now = state.now();
     state.unlocks.record(&request.id, Step { status, at: now });
@@ -143,35 +165,34 @@ async fn run(state: AppState, job: Job) -> UnlockRecord {
         activity: vec![actor::draft(&body, Some(&lock))],
         ..WriteSet::default()
     };
-    if let Err(e) = state.store.apply(&request.org_id, &changes).await {
+    if let Err(e) = state.apply(&request.org_id, &changes).await {
         tracing::error!(request = %request.id, error = %e, "the end of an unlock request was not stored");
     }
+    publish(&state, &job, &history);
     state.unlocks.finish(&request.id);
     request
 }
 
 /// Runs the driver until it answers or the deadline passes.
-async fn drive(
-    state: &AppState,
-    request_id: &str,
-    command: Command,
-    lock: &LockRecord,
-    deadline: tokio::time::Instant,
-) -> u16 {
+async fn drive(state: &AppState, job: &Job, deadline: tokio::time::Instant) -> u16 {
+    let command = job.command;
     // A driver whose settings cannot be read never receives the command.
-    let Ok(driver) = drivers::for_lock(lock, &state.http) else {
+    let Ok(driver) = drivers::for_lock(&job.lock, &state.http) else {
         return status::stage_error(command, command.initiated(), Side::Server);
     };
     let reached = AtomicU16::new(command.initiated());
     let report = |s: u16| {
         reached.store(s, Ordering::Relaxed);
         state.unlocks.record(
-            request_id,
+            &job.request.id,
             Step {
                 status: s,
                 at: state.now(),
             },
         );
+        if let Some(history) = state.unlocks.progress(&job.request.id) {
+            publish(state, job, &history);
+        }
     };
     match tokio::time::timeout_at(deadline, driver.run(command, &report)).await {
         Ok(status) => status,

@@ -343,7 +343,7 @@ impl Store for PostgresStore {
         self.list_organization_ids().await
     }
 
-    async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<()> {
+    async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<Vec<ActivityRecord>> {
         self.apply_changes(org_id, changes).await
     }
 }

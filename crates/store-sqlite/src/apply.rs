@@ -4,13 +4,19 @@
 
 use latchkey_core::audit;
 use latchkey_core::secret::Digest32;
-use latchkey_store::{ActivityDraft, KeyRecord, LockRecord, Result, StoreError, WriteSet};
+use latchkey_store::{
+    ActivityDraft, ActivityRecord, KeyRecord, LockRecord, Result, StoreError, WriteSet,
+};
 use sqlx::{Row, SqliteConnection};
 
 use crate::{SqliteStore, db};
 
 impl SqliteStore {
-    pub(crate) async fn apply_changes(&self, org_id: &str, changes: &WriteSet) -> Result<()> {
+    pub(crate) async fn apply_changes(
+        &self,
+        org_id: &str,
+        changes: &WriteSet,
+    ) -> Result<Vec<ActivityRecord>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let conn = &mut *tx;
         // The log's head is locked first: rows written below take key-share locks on the
@@ -61,10 +67,12 @@ impl SqliteStore {
         for request in &changes.unlocks_update {
             crate::unlocks::write_unlock(conn, request).await?;
         }
-        if let Some(head) = head {
-            append_activity(conn, org_id, head, &changes.activity).await?;
-        }
-        tx.commit().await.map_err(db)
+        let sealed = match head {
+            Some(head) => append_activity(conn, org_id, head, &changes.activity).await?,
+            None => Vec::new(),
+        };
+        tx.commit().await.map_err(db)?;
+        Ok(sealed)
     }
 }
 
@@ -293,8 +301,9 @@ async fn append_activity(
     org_id: &str,
     head: (i64, Digest32),
     drafts: &[ActivityDraft],
-) -> Result<()> {
+) -> Result<Vec<ActivityRecord>> {
     let (mut seq, mut hash) = head;
+    let mut sealed = Vec::with_capacity(drafts.len());
     for draft in drafts {
         seq += 1;
         let entry = audit::seal(seq, &draft.body);
@@ -317,6 +326,14 @@ async fn append_activity(
         .execute(&mut *conn)
         .await
         .map_err(db)?;
+        sealed.push(ActivityRecord {
+            seq,
+            at: draft.at,
+            entry_type: draft.entry_type.clone(),
+            lock_id: draft.lock_id.clone(),
+            entry,
+            hash,
+        });
     }
     sqlx::query("UPDATE organizations SET activity_seq = $2, activity_head = $3 WHERE id = $1")
         .bind(org_id)
@@ -325,5 +342,5 @@ async fn append_activity(
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-    Ok(())
+    Ok(sealed)
 }

@@ -359,7 +359,7 @@ impl Store for SqliteStore {
         self.list_organization_ids().await
     }
 
-    async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<()> {
+    async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<Vec<ActivityRecord>> {
         self.apply_changes(org_id, changes).await
     }
 }

@@ -137,6 +137,6 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Applies every change of `changes` and appends its audit entries to `org_id`'s log
     /// (next `seq`, chained hash), in one transaction. With no audit entries, `org_id`
-    /// is not read.
-    async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<()>;
+    /// is not read. Answers the entries as sealed.
+    async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<Vec<ActivityRecord>>;
 }

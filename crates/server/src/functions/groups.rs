@@ -66,7 +66,7 @@ pub async fn create_group(
         )],
         ..WriteSet::default()
     };
-    ctx.state.store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     views::group(&group, locks.iter().map(|a| a.lock.id.clone()).collect(), 0)
 }
 
@@ -141,7 +141,7 @@ pub async fn modify_group(
         )],
         ..WriteSet::default()
     };
-    ctx.state.store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     let members = ctx.state.store.group_members(&group.id).await?;
     views::group(&group, lock_ids(&locks), count(members.len()))
 }
@@ -162,7 +162,7 @@ pub async fn delete_group(ctx: Ctx, who: Caller, req: GroupRequest) -> Result<Em
         )],
         ..WriteSet::default()
     };
-    ctx.state.store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     Ok(Empty {})
 }
 
@@ -239,7 +239,7 @@ pub async fn add_group_users(
         None,
         Some(json!({"groupId": group.id, "added": people.len()})),
     ));
-    store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     let members = store.group_members(&group.id).await?;
     views::group(&group, lock_ids(&locks), count(members.len()))
 }
@@ -278,7 +278,7 @@ pub async fn remove_group_users(
         None,
         Some(json!({"groupId": group.id, "removed": changes.members_delete.len()})),
     ));
-    store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     let remaining = count(members.len() - changes.members_delete.len());
     views::group(&group, lock_ids(&locks), remaining)
 }
@@ -334,7 +334,7 @@ pub async fn add_group_locks(
         None,
         Some(json!({"groupId": group.id})),
     ));
-    store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     views::group(&group, lock_ids(&locks), count(members.len()))
 }
 
@@ -374,7 +374,7 @@ pub async fn remove_group_locks(
         None,
         Some(json!({"groupId": group.id})),
     ));
-    store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     let remaining: Vec<String> = locks
         .iter()
         .map(|l| l.lock.id.clone())

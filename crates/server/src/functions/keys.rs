@@ -97,7 +97,7 @@ pub async fn send_key(ctx: Ctx, who: Caller, req: SendKeyRequest) -> Result<Vec<
             changes.keys_upsert.push(key);
         }
     }
-    store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     sent.iter().map(|row| views::key(row, true)).collect()
 }
 
@@ -263,7 +263,7 @@ pub async fn revoke_key(
             .collect(),
         ..WriteSet::default()
     };
-    store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     Ok(revoked.into_iter().map(|(k, _)| k.id).collect())
 }
 
@@ -309,7 +309,7 @@ pub async fn modify_key(ctx: Ctx, who: Caller, req: ModifyKeyRequest) -> Result<
         activity: vec![actor.entry(now, "KEY_MODIFIED", Some(&admin.lock), Some(target(key)))],
         ..WriteSet::default()
     };
-    store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     views::key(&row, true)
 }
 

@@ -58,7 +58,7 @@ pub async fn set_lockdown(
             .push(actor.entry(now, "LOCK_MODIFIED", Some(&lock), Some(target)));
         changes.locks_update.push(lock);
     }
-    store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     let mut running = Vec::new();
     for lock in changes.locks_update {
         let job = enabled.then(|| Job {

@@ -97,7 +97,7 @@ pub async fn register_lock(
         locks_insert: vec![lock.clone()],
         ..WriteSet::default()
     };
-    ctx.state.store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     views::lock(&lock, Some(Role::Owner))
 }
 
@@ -177,7 +177,7 @@ pub async fn modify_lock(ctx: Ctx, who: Caller, req: ModifyLockRequest) -> Resul
         locks_update: vec![lock.clone()],
         ..WriteSet::default()
     };
-    ctx.state.store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     views::lock(&lock, Some(admin.role))
 }
 
@@ -194,7 +194,7 @@ pub async fn remove_lock(ctx: Ctx, who: Caller, req: LockRequest) -> Result<Empt
         locks_delete: vec![owned.lock.id.clone()],
         ..WriteSet::default()
     };
-    ctx.state.store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     Ok(Empty {})
 }
 
@@ -254,7 +254,7 @@ pub async fn transfer_ownership(
         )],
         ..WriteSet::default()
     };
-    store.apply(actor.org_id(), &changes).await?;
+    ctx.state.apply(actor.org_id(), &changes).await?;
     let role = actor.role_on(&ctx, &owned.lock).await?;
     views::lock(&owned.lock, role)
 }

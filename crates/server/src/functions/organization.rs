@@ -48,7 +48,7 @@ pub async fn rotate_api_secret(
         )],
         ..WriteSet::default()
     };
-    state.store.apply(&org_id, &changes).await?;
+    state.apply(&org_id, &changes).await?;
     tracing::info!(api_key = %api_key, grace_seconds = grace, "API secret rotated");
     Ok(ApiSecret { api_secret })
 }

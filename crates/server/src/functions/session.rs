@@ -178,7 +178,7 @@ pub async fn modify_current_user(
                 sessions_insert: vec![session],
                 ..WriteSet::default()
             };
-            state.store.apply(&s.org_id, &changes).await?;
+            state.apply(&s.org_id, &changes).await?;
             Some(token)
         }
         _ => None,
@@ -257,7 +257,7 @@ async fn record_failed_sign_in(
         )],
         ..WriteSet::default()
     };
-    store.apply(&who.key.org_id, &changes).await?;
+    ctx.state.apply(&who.key.org_id, &changes).await?;
     Ok(())
 }
 
@@ -320,6 +320,6 @@ async fn sign_in_with(
     changes
         .activity
         .push(actor::entry(user, ctx.state.now(), "SIGN_IN", None, None));
-    ctx.state.store.apply(org_id, &changes).await?;
+    ctx.state.apply(org_id, &changes).await?;
     Ok(token)
 }

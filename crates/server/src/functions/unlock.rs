@@ -197,7 +197,7 @@ async fn deny(
         activity: vec![actor::draft(&body, Some(lock))],
         ..WriteSet::default()
     };
-    ctx.state.store.apply(&lock.org_id, &changes).await?;
+    ctx.state.apply(&lock.org_id, &changes).await?;
     let code = match refusal {
         Refusal::NotNow { .. } => ErrorCode::KeyNotValidNow,
         Refusal::Lockdown => ErrorCode::Blackout,
