@@ -26,8 +26,8 @@ pub use key::{
     SendKeyRequest,
 };
 pub use lock::{
-    Driver, GetLocksRequest, Lock, LockRequest, LockType, ModifyLockRequest, RegisterLockRequest,
-    TransferOwnershipRequest,
+    Driver, GetLocksRequest, Lock, LockRequest, LockType, ModifyLockRequest, MqttPreset,
+    RegisterLockRequest, TransferOwnershipRequest,
 };
 pub use unlock::{
     LockdownResult, PerformUnlockRequest, SetLockdownRequest, StatusStep, UnlockRequest,

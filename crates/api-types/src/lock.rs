@@ -11,7 +11,7 @@ pub enum LockType {
     Other,
 }
 
-/// How the server reaches the device. (The MQTT driver is still to come.)
+/// How the server reaches the device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Driver {
@@ -41,6 +41,35 @@ pub enum Driver {
         #[serde(default = "default_success_status")]
         success_status: u16,
     },
+    /// Through the deployment's MQTT broker: the Zigbee2MQTT convention (`device`), or
+    /// the generic topics and payloads.
+    #[serde(rename_all = "camelCase")]
+    Mqtt {
+        preset: MqttPreset,
+        /// Zigbee2MQTT's friendly name of the device.
+        #[serde(default)]
+        device: Option<String>,
+        #[serde(default)]
+        command_topic: Option<String>,
+        #[serde(default)]
+        state_topic: Option<String>,
+        #[serde(default)]
+        unlock_payload: Option<String>,
+        #[serde(default)]
+        lock_payload: Option<String>,
+        #[serde(default)]
+        unlocked_value: Option<String>,
+        #[serde(default)]
+        locked_value: Option<String>,
+    },
+}
+
+/// The topic convention of an MQTT lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MqttPreset {
+    Zigbee2mqtt,
+    Generic,
 }
 
 fn default_method() -> String {

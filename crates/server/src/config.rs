@@ -22,6 +22,7 @@ pub struct Settings {
     /// Create a demo organization on a new database.
     pub demo: bool,
     pub auth: AuthSettings,
+    pub mqtt: MqttSettings,
     pub log: LogSettings,
 }
 
@@ -32,6 +33,7 @@ impl Default for Settings {
             database: DatabaseUrl("sqlite://latchkey-data/latchkey.db".into()),
             demo: true,
             auth: AuthSettings::default(),
+            mqtt: MqttSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -64,6 +66,14 @@ impl Default for AuthSettings {
             trust_forwarded_for: false,
         }
     }
+}
+
+/// The MQTT broker of the `mqtt` lock driver (one connection per server).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MqttSettings {
+    /// `mqtt://host[:port]`; no MQTT driver without it.
+    pub url: Option<String>,
 }
 
 /// Log output.
@@ -189,6 +199,10 @@ signin_failures_per_address = 100
 # proxy: the client address is then the last entry of X-Forwarded-For. Leave it off
 # when clients reach Latchkey directly (they could forge the header).
 trust_forwarded_for = false
+
+[mqtt]
+# The broker of locks with the "mqtt" driver (Zigbee2MQTT or generic topics), e.g.
+# url = "mqtt://127.0.0.1:1883" (LATCHKEY_MQTT__URL). Unset: no MQTT driver.
 
 [log]
 # "text" for people, "json" for log collectors.

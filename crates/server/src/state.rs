@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::events::{Event, Events, Kind};
 
 use crate::config::Settings;
+use crate::drivers::MqttHub;
 use crate::password::Passwords;
 use crate::router::Functions;
 use crate::throttle::SignInThrottle;
@@ -28,12 +29,25 @@ pub struct AppState {
     pub events: Events,
     /// Client for HTTP lock drivers: no redirects, 10 s timeout.
     pub http: reqwest::Client,
+    /// The connection to the MQTT broker, when `mqtt.url` is set.
+    pub mqtt: Option<Arc<MqttHub>>,
     pub clock: Clock,
 }
 
 impl AppState {
     pub fn new(settings: Settings, store: Arc<dyn Store>) -> AppState {
         let throttle = SignInThrottle::new(&settings.auth);
+        let mqtt = settings
+            .mqtt
+            .url
+            .as_deref()
+            .and_then(|url| match MqttHub::start(url) {
+                Ok(hub) => Some(hub),
+                Err(e) => {
+                    tracing::error!(error = %e, "no MQTT driver");
+                    None
+                }
+            });
         AppState {
             settings: Arc::new(settings),
             store,
@@ -47,6 +61,7 @@ impl AppState {
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
                 .unwrap_or_default(),
+            mqtt,
             clock: Clock::default(),
         }
     }

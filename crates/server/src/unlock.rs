@@ -177,7 +177,7 @@ async fn run(state: AppState, job: Job) -> UnlockRecord {
 async fn drive(state: &AppState, job: &Job, deadline: tokio::time::Instant) -> u16 {
     let command = job.command;
     // A driver whose settings cannot be read never receives the command.
-    let Ok(driver) = drivers::for_lock(&job.lock, &state.http) else {
+    let Ok(driver) = drivers::for_lock(&job.lock, &state.http, state.mqtt.as_ref()) else {
         return status::stage_error(command, command.initiated(), Side::Server);
     };
     let reached = AtomicU16::new(command.initiated());

@@ -72,7 +72,7 @@ pub async fn register_lock(
         None => new_object_id(),
     };
     let driver = req.driver.unwrap_or_default();
-    crate::drivers::check(&driver)?;
+    crate::drivers::check(&driver, ctx.state.mqtt.is_some())?;
     let now = ctx.state.now();
     let lock = LockRecord {
         id: new_object_id(),
@@ -162,7 +162,7 @@ pub async fn modify_lock(ctx: Ctx, who: Caller, req: ModifyLockRequest) -> Resul
         fields.push("relockSeconds");
     }
     if let Some(driver) = req.driver {
-        crate::drivers::check(&driver)?;
+        crate::drivers::check(&driver, ctx.state.mqtt.is_some())?;
         lock.driver = serde_json::to_string(&driver).map_err(ApiError::internal)?;
         fields.push("driver");
     }
