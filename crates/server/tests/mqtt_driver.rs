@@ -184,6 +184,16 @@ async fn zigbee2mqtt_devices_unlock_jam_stay_silent_or_are_offline(backend: Back
         301
     );
     let offline = mqtt_lock(&server, &away).await;
+    let shown: Value = secret
+        .call("getLock", &json!({"lockId": offline}))
+        .await
+        .unwrap();
+    assert_eq!(shown["online"], false, "availability drives online");
+    let shown: Value = secret
+        .call("getLock", &json!({"lockId": front}))
+        .await
+        .unwrap();
+    assert_eq!(shown["online"], true);
     let started = std::time::Instant::now();
     assert_eq!(
         failure(

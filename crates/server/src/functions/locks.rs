@@ -2,8 +2,8 @@
 //! `transferOwnership`.
 
 use latchkey_api_types::{
-    Empty, GetLocksRequest, Lock, LockRequest, LockType, ModifyLockRequest, RegisterLockRequest,
-    TransferOwnershipRequest,
+    Driver, Empty, GetLocksRequest, Lock, LockRequest, LockType, ModifyLockRequest,
+    RegisterLockRequest, TransferOwnershipRequest,
 };
 use latchkey_core::ids::new_object_id;
 use latchkey_core::role::Role;
@@ -35,7 +35,7 @@ pub async fn get_locks(ctx: Ctx, who: Caller, req: GetLocksRequest) -> Result<Ve
     rows.iter()
         .map(|(lock, role)| {
             let role = role.and_then(Role::from_id).or(all.then_some(Role::Owner));
-            views::lock(lock, role)
+            Ok(with_live_state(&ctx, lock, views::lock(lock, role)?))
         })
         .collect()
 }
@@ -50,7 +50,7 @@ pub async fn get_lock(ctx: Ctx, who: Caller, req: LockRequest) -> Result<Lock, A
     if role.is_none() {
         return Err(ApiError::not_found());
     }
-    views::lock(&lock, role)
+    Ok(with_live_state(&ctx, &lock, views::lock(&lock, role)?))
 }
 
 /// `registerLock` (secret only): a new lock of the organization; the virtual user gets
@@ -257,6 +257,23 @@ pub async fn transfer_ownership(
     ctx.state.apply(actor.org_id(), &changes).await?;
     let role = actor.role_on(&ctx, &owned.lock).await?;
     views::lock(&owned.lock, role)
+}
+
+/// The lock as its driver last heard of it: a Zigbee2MQTT device's availability
+/// overrides the stored `online`.
+fn with_live_state(ctx: &Ctx, record: &LockRecord, mut view: Lock) -> Lock {
+    let Some(hub) = &ctx.state.mqtt else {
+        return view;
+    };
+    if let Ok(Driver::Mqtt {
+        device: Some(device),
+        ..
+    }) = serde_json::from_str(&record.driver)
+        && let Some(online) = hub.available(&device)
+    {
+        view.online = online;
+    }
+    view
 }
 
 fn time_zone(value: &str) -> Result<String, ApiError> {
