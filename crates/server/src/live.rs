@@ -141,3 +141,62 @@ fn stream_events(
     });
     Sse::new(events).keep_alive(KeepAlive::default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use tokio::sync::broadcast;
+
+    fn event(n: usize) -> Arc<Event> {
+        Arc::new(Event {
+            kind: crate::events::Kind::Activity,
+            org_id: "org".into(),
+            lock_id: None,
+            request_id: None,
+            initiator_id: "someone".into(),
+            data: format!("{{\"n\":{n}}}").into(),
+        })
+    }
+
+    fn everything() -> Subscription {
+        Subscription {
+            org_id: "org".into(),
+            lock_id: None,
+            request_id: None,
+            session: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_fell_behind_is_dropped() {
+        let (sender, receiver) = broadcast::channel(4);
+        let sse = stream_events(receiver, everything());
+        for n in 0..10 {
+            sender.send(event(n)).unwrap();
+        }
+        let mut body = sse.into_response().into_body().into_data_stream();
+        // The stream ends at once, without the events it missed or the ones after.
+        let first = tokio::time::timeout(std::time::Duration::from_secs(1), body.next()).await;
+        assert!(matches!(first, Ok(None)), "{first:?}");
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_keeps_up_gets_every_event_of_its_organization() {
+        let (sender, receiver) = broadcast::channel(16);
+        let mut body = stream_events(receiver, everything())
+            .into_response()
+            .into_body()
+            .into_data_stream();
+        let mut other = (*event(99)).clone();
+        other.org_id = "another".into();
+        sender.send(Arc::new(other)).unwrap();
+        sender.send(event(1)).unwrap();
+        let chunk = body.next().await.unwrap().unwrap();
+        let text = String::from_utf8_lossy(&chunk);
+        assert!(
+            text.contains("event: activity") && text.contains("\"n\":1"),
+            "{text}"
+        );
+    }
+}

@@ -167,7 +167,33 @@ async fn a_session_sees_only_what_it_may(backend: Backend) {
     assert_eq!(anonymous.status(), 401);
 }
 
+async fn a_subscriber_that_does_not_read_never_blocks_unlocks(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else {
+        return;
+    };
+    let door = lock(&server).await;
+    let headers = server.secret_headers();
+    let mut idle = subscribe(&server, &headers, "").await;
+    let secret = server.secret_client();
+    for _ in 0..200 {
+        let done: Value = secret
+            .call("performUnlock", &json!({"lockId": door.lock_id}))
+            .await
+            .unwrap();
+        assert_eq!(done["status"], 70);
+    }
+    // What it reads now is still whole events, in order.
+    let events = read_until(&mut idle, |e| e.len() >= 16).await;
+    let statuses: Vec<i64> = events
+        .iter()
+        .take(7)
+        .map(|(_, v)| v["status"].as_i64().unwrap_or(0))
+        .collect();
+    assert_eq!(statuses, [10, 20, 30, 40, 50, 60, 70]);
+}
+
 both!(
     unlock_statuses_and_entries_stream_to_the_subscriber,
-    a_session_sees_only_what_it_may
+    a_session_sees_only_what_it_may,
+    a_subscriber_that_does_not_read_never_blocks_unlocks,
 );

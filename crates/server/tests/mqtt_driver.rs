@@ -183,17 +183,29 @@ async fn zigbee2mqtt_devices_unlock_jam_stay_silent_or_are_offline(backend: Back
         .await,
         301
     );
+    let shown: Value = secret
+        .call("getLock", &json!({"lockId": front}))
+        .await
+        .unwrap();
+    assert_eq!(shown["online"], true);
+    // The answering device goes offline: its lock shows it and fails at once.
+    mark_offline(&url, &good).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shown: Value = secret
+        .call("getLock", &json!({"lockId": front}))
+        .await
+        .unwrap();
+    assert_eq!(shown["online"], false);
+    assert_eq!(
+        failure(&server, "performUnlock", json!({"lockId": front})).await,
+        200
+    );
     let offline = mqtt_lock(&server, &away).await;
     let shown: Value = secret
         .call("getLock", &json!({"lockId": offline}))
         .await
         .unwrap();
     assert_eq!(shown["online"], false, "availability drives online");
-    let shown: Value = secret
-        .call("getLock", &json!({"lockId": front}))
-        .await
-        .unwrap();
-    assert_eq!(shown["online"], true);
     let started = std::time::Instant::now();
     assert_eq!(
         failure(
@@ -207,6 +219,73 @@ async fn zigbee2mqtt_devices_unlock_jam_stay_silent_or_are_offline(backend: Back
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "an offline device fails at once"
+    );
+}
+
+/// A device on generic topics: `UNLOCK` on `door/<name>/cmd` answers `UNLOCKED` on
+/// `door/<name>/state`.
+fn generic_device(url: &str, name: &str) {
+    let parsed = reqwest::Url::parse(url).unwrap();
+    let options = MqttOptions::new(
+        format!("generic-{name}"),
+        parsed.host_str().unwrap(),
+        parsed.port().unwrap_or(1883),
+    );
+    let (client, mut eventloop) = AsyncClient::new(options, 16);
+    let command = format!("door/{name}/cmd");
+    let state = format!("door/{name}/state");
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = client.try_subscribe(command.clone(), QoS::AtMostOnce);
+                }
+                Ok(Event::Incoming(Packet::Publish(p)))
+                    if p.topic == command && &p.payload[..] == b"UNLOCK" =>
+                {
+                    let _ = client.try_publish(state.clone(), QoS::AtMostOnce, false, "UNLOCKED");
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+}
+
+async fn a_generic_device_unlocks(backend: Backend) {
+    let Some(url) = broker_url() else { return };
+    let Some(server) = TestServer::start_with(backend, |s| s.mqtt.url = Some(url.clone())).await
+    else {
+        return;
+    };
+    let door = name("generic");
+    generic_device(&url, &door);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let driver = json!({"kind": "mqtt", "preset": "generic", "commandTopic": format!("door/{door}/cmd"),
+        "stateTopic": format!("door/{door}/state")});
+    let lock: Value = server
+        .secret_client()
+        .call(
+            "registerLock",
+            &json!({"shortName": "Generic", "timeZone": "UTC", "driver": driver}),
+        )
+        .await
+        .unwrap();
+    let opened: UnlockRequest = server
+        .secret_client()
+        .call("performUnlock", &json!({"lockId": lock["lockId"]}))
+        .await
+        .unwrap();
+    assert_eq!(opened.status, 70);
+    assert_eq!(
+        failure(
+            &server,
+            "performLock",
+            json!({"lockId": lock["lockId"], "timeoutMs": 300})
+        )
+        .await,
+        311,
+        "this device never locks"
     );
 }
 
@@ -340,6 +419,7 @@ async fn a_broker_restart_is_survived(backend: Backend) {
 
 both!(
     zigbee2mqtt_devices_unlock_jam_stay_silent_or_are_offline,
+    a_generic_device_unlocks,
     mqtt_settings_are_checked,
     a_broker_restart_is_survived,
 );
