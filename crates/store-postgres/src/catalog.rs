@@ -6,11 +6,11 @@ use latchkey_store::{
 };
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use crate::rows::{
+use crate::{PostgresStore, db};
+use latchkey_store::rows::{
     activity_from_row, group_from_row, key_from_row, key_row_from_row, lock_from_row,
     member_from_row,
 };
-use crate::{PostgresStore, db};
 
 /// Keys joined with their lock and holder; filters and paging are appended.
 const KEY_ROW_SELECT: &str = "SELECT k.*, l.lock_id AS l_lock_id, l.short_name AS l_short_name,

@@ -4,7 +4,7 @@
 
 mod apply;
 mod catalog;
-mod rows;
+
 mod unlocks;
 
 use async_trait::async_trait;
@@ -18,7 +18,9 @@ use latchkey_store::{
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
 
-use rows::{api_key_from_row, organization_from_row, session_from_row, user_from_row};
+use latchkey_store::rows::{
+    api_key_from_row, organization_from_row, session_from_row, user_from_row,
+};
 
 /// Connections in the pool of each server.
 const POOL_SIZE: u32 = 16;

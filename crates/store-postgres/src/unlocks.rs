@@ -4,8 +4,8 @@
 use latchkey_store::{Result, StoreError, UniqueField, UnlockRecord, UnlockStart};
 use sqlx::PgConnection;
 
-use crate::rows::unlock_from_row;
 use crate::{PostgresStore, db};
+use latchkey_store::rows::unlock_from_row;
 
 impl PostgresStore {
     pub(crate) async fn insert_unlock(

@@ -4,7 +4,7 @@
 
 mod apply;
 mod catalog;
-mod rows;
+
 mod unlocks;
 
 use std::str::FromStr;
@@ -21,7 +21,9 @@ use latchkey_store::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Executor, SqlitePool};
 
-use rows::{api_key_from_row, organization_from_row, session_from_row, user_from_row};
+use latchkey_store::rows::{
+    api_key_from_row, organization_from_row, session_from_row, user_from_row,
+};
 
 /// Connections in the pool (SQLite has one writer; readers run beside it in WAL mode).
 const POOL_SIZE: u32 = 4;

@@ -4,8 +4,8 @@
 use latchkey_store::{Result, StoreError, UniqueField, UnlockRecord, UnlockStart};
 use sqlx::SqliteConnection;
 
-use crate::rows::unlock_from_row;
 use crate::{SqliteStore, db};
+use latchkey_store::rows::unlock_from_row;
 
 impl SqliteStore {
     pub(crate) async fn insert_unlock(

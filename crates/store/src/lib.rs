@@ -5,9 +5,12 @@
 //!
 //! Times are milliseconds since the Unix epoch; secrets are SHA-256 digests.
 
+mod columns;
 mod error;
 mod records;
+pub mod rows;
 
+pub use columns::Columns;
 pub use error::{Result, StoreError, UniqueField};
 pub use records::{
     ActivityCursor, ActivityDraft, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord,
