@@ -13,6 +13,7 @@ pub mod events;
 mod export;
 pub mod functions;
 mod health;
+mod idempotency;
 mod live;
 pub mod password;
 pub mod provision;

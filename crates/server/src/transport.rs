@@ -5,18 +5,18 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use latchkey_api_types::{Envelope, ErrorCode, headers};
 use latchkey_core::version::ApiVersion;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::auth::authenticate;
+use crate::auth::{Authenticated, authenticate};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::idempotency::{self, IDEMPOTENCY_KEY};
 use crate::router::Ctx;
 use crate::state::AppState;
 
@@ -32,43 +32,76 @@ pub async fn call_function(
     body: Body,
 ) -> Response {
     tracing::Span::current().record("function", name.as_str());
-    match run(state, &name, client, &headers, body).await {
-        Ok((version, result)) => {
-            let mut response = axum::Json(Envelope { result }).into_response();
-            if let Ok(v) = HeaderValue::from_str(&version.to_string()) {
-                response.headers_mut().insert(headers::API_VERSION, v);
-            }
-            response
-        }
-        Err(e) => e.into_response(),
+    let call = match prepare(state, &name, client, &headers, body).await {
+        Ok(call) => call,
+        Err(e) => return e.into_response(),
+    };
+    match headers.get(IDEMPOTENCY_KEY) {
+        None => call.run().await,
+        Some(key) => idempotency::once(call, key).await,
     }
 }
 
-async fn run(
+/// A call whose body, version and credentials have been checked.
+pub(crate) struct Call {
+    pub name: String,
+    pub ctx: Ctx,
+    pub auth: Authenticated,
+    pub body: Map<String, Value>,
+    /// The body as sent, for `Idempotency-Key`.
+    pub raw: Bytes,
+}
+
+impl Call {
+    /// Runs the function and answers `{"result": …}` or the error.
+    pub async fn run(self) -> Response {
+        let version = self.ctx.version;
+        let functions = self.ctx.state.functions.clone();
+        let Some(function) = functions.get(&self.name) else {
+            return ApiError::new(ErrorCode::UnknownFunction, "Unknown function.").into_response();
+        };
+        match function.call(self.ctx, self.auth, self.body).await {
+            Ok(result) => {
+                let mut response = axum::Json(Envelope { result }).into_response();
+                if let Ok(v) = HeaderValue::from_str(&version.to_string()) {
+                    response.headers_mut().insert(headers::API_VERSION, v);
+                }
+                response
+            }
+            Err(e) => e.into_response(),
+        }
+    }
+}
+
+async fn prepare(
     state: AppState,
     name: &str,
     client: SocketAddr,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(ApiVersion, Box<RawValue>), ApiError> {
-    let functions = state.functions.clone();
-    let function = functions.get(name).ok_or_else(|| {
+) -> Result<Call, ApiError> {
+    let function = state.functions.get(name).ok_or_else(|| {
         ApiError::new(
             ErrorCode::UnknownFunction,
             format!("Unknown function {name:?}."),
         )
     })?;
-    let body = read_body(body).await?;
+    let raw = read_bytes(body).await?;
+    let body = parse_body(&raw)?;
     let version = negotiate_version(headers, &body)?;
     let auth = authenticate(&state, headers, function.access).await?;
     let client_ip = client_address(&state.settings, headers, client);
-    let ctx = Ctx {
-        state,
-        version,
-        client_ip,
-    };
-    let result = function.call(ctx, auth, body).await?;
-    Ok((version, result))
+    Ok(Call {
+        name: name.to_owned(),
+        ctx: Ctx {
+            state,
+            version,
+            client_ip,
+        },
+        auth,
+        body,
+        raw,
+    })
 }
 
 /// The client's address: the TCP peer, or behind a trusted proxy the last address of
@@ -87,15 +120,18 @@ fn client_address(settings: &Settings, headers: &HeaderMap, peer: SocketAddr) ->
         .unwrap_or(peer.ip())
 }
 
-async fn read_body(body: Body) -> Result<Map<String, Value>, ApiError> {
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+async fn read_bytes(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
         ApiError::new(ErrorCode::InvalidJson, "The body is larger than 64 KiB.")
             .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-    })?;
+    })
+}
+
+fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
-    match serde_json::from_slice(&bytes) {
+    match serde_json::from_slice(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) | Err(_) => Err(ApiError::new(
             ErrorCode::InvalidJson,

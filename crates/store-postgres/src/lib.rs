@@ -4,6 +4,7 @@
 
 mod apply;
 mod catalog;
+mod idempotency;
 
 mod unlocks;
 
@@ -11,9 +12,9 @@ use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
     ActivityCursor, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord,
-    Holder, KeyFilter, KeyRecord, KeyRow, LockRecord, NewOrganization, Organization, Result,
-    SessionRecord, Store, StoreError, UniqueField, UnlockRecord, UnlockStart, UserChanges,
-    UserLookup, UserRecord, Viewer, WriteSet,
+    Holder, Idempotency, IdempotencyClaim, KeyFilter, KeyRecord, KeyRow, LockRecord,
+    NewOrganization, Organization, Result, SessionRecord, Store, StoreError, UniqueField,
+    UnlockRecord, UnlockStart, UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
@@ -339,6 +340,23 @@ impl Store for PostgresStore {
 
     async fn unlock_request(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
         self.find_unlock(org_id, request_id).await
+    }
+
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency> {
+        self.claim_key(claim).await
+    }
+
+    async fn finish_idempotency(
+        &self,
+        claim: &IdempotencyClaim,
+        status: i64,
+        response: &str,
+    ) -> Result<()> {
+        self.finish_key(claim, status, response).await
+    }
+
+    async fn release_idempotency(&self, claim: &IdempotencyClaim) -> Result<()> {
+        self.release_key(claim).await
     }
 
     async fn organization_ids(&self) -> Result<Vec<String>> {

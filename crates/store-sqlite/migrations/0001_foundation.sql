@@ -168,3 +168,16 @@ CREATE TABLE unlock_requests (
 );
 CREATE UNIQUE INDEX unlock_requests_client ON unlock_requests (org_id, client_request_id)
     WHERE client_request_id IS NOT NULL;
+
+-- Idempotency-Key: the first answer to a key, per organization and caller, replayed for
+-- 24 hours to the same body. `status` is NULL while the first request runs.
+CREATE TABLE idempotency_keys (
+    org_id      TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    body_hash   BLOB NOT NULL,
+    status      INTEGER,
+    response    TEXT,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (org_id, scope, key)
+);

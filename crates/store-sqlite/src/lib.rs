@@ -4,6 +4,7 @@
 
 mod apply;
 mod catalog;
+mod idempotency;
 
 mod unlocks;
 
@@ -14,9 +15,9 @@ use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
     ActivityCursor, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord,
-    Holder, KeyFilter, KeyRecord, KeyRow, LockRecord, NewOrganization, Organization, Result,
-    SessionRecord, Store, StoreError, UniqueField, UnlockRecord, UnlockStart, UserChanges,
-    UserLookup, UserRecord, Viewer, WriteSet,
+    Holder, Idempotency, IdempotencyClaim, KeyFilter, KeyRecord, KeyRow, LockRecord,
+    NewOrganization, Organization, Result, SessionRecord, Store, StoreError, UniqueField,
+    UnlockRecord, UnlockStart, UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Executor, SqlitePool};
@@ -355,6 +356,23 @@ impl Store for SqliteStore {
 
     async fn unlock_request(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
         self.find_unlock(org_id, request_id).await
+    }
+
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency> {
+        self.claim_key(claim).await
+    }
+
+    async fn finish_idempotency(
+        &self,
+        claim: &IdempotencyClaim,
+        status: i64,
+        response: &str,
+    ) -> Result<()> {
+        self.finish_key(claim, status, response).await
+    }
+
+    async fn release_idempotency(&self, claim: &IdempotencyClaim) -> Result<()> {
+        self.release_key(claim).await
     }
 
     async fn organization_ids(&self) -> Result<Vec<String>> {

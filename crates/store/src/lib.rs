@@ -14,9 +14,9 @@ pub use columns::Columns;
 pub use error::{Result, StoreError, UniqueField};
 pub use records::{
     ActivityCursor, ActivityDraft, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord,
-    GroupRecord, Holder, KeyFilter, KeyRecord, KeyRow, KeyStatus, LockRecord, NewOrganization,
-    Organization, SecretRotation, SessionRecord, UnlockRecord, UnlockStart, UserChanges,
-    UserLookup, UserRecord, UserType, Viewer, WriteSet,
+    GroupRecord, Holder, Idempotency, IdempotencyClaim, KeyFilter, KeyRecord, KeyRow, KeyStatus,
+    LockRecord, NewOrganization, Organization, SecretRotation, SessionRecord, UnlockRecord,
+    UnlockStart, UserChanges, UserLookup, UserRecord, UserType, Viewer, WriteSet,
 };
 
 use async_trait::async_trait;
@@ -134,6 +134,20 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// The request with this requestId in `org_id`.
     async fn unlock_request(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord>;
+
+    /// Claims an `Idempotency-Key`, or answers what holds it.
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency>;
+
+    /// Keeps the answer of a claimed key.
+    async fn finish_idempotency(
+        &self,
+        claim: &IdempotencyClaim,
+        status: i64,
+        response: &str,
+    ) -> Result<()>;
+
+    /// Gives a claimed key up (its request failed on the server's side).
+    async fn release_idempotency(&self, claim: &IdempotencyClaim) -> Result<()>;
 
     /// Every organization's id, in order (for `latchkey audit verify`).
     async fn organization_ids(&self) -> Result<Vec<String>>;

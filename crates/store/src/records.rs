@@ -348,3 +348,31 @@ pub enum UnlockStart {
     /// The one-time key had already been used: nothing was done.
     KeyUsed,
 }
+
+/// A request that sent an `Idempotency-Key`: the key is claimed for it, unless an earlier
+/// request (since `fresh_after`) holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub org_id: String,
+    /// Who is calling (a user id, or the API key for key-only calls).
+    pub scope: String,
+    pub key: String,
+    /// SHA-256 of the function name and the body.
+    pub body_hash: Digest32,
+    pub now: i64,
+    /// Claims older than this (epoch ms) are forgotten.
+    pub fresh_after: i64,
+}
+
+/// What became of a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotency {
+    /// This request runs; its answer will be kept.
+    Claimed,
+    /// The first request's answer, to replay.
+    Replay { status: i64, response: String },
+    /// The key was used with another body.
+    Mismatch,
+    /// The first request is still running.
+    InProgress,
+}
