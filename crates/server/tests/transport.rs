@@ -239,7 +239,46 @@ async fn in_flight_requests_finish_on_shutdown(backend: Backend) {
     assert!(refused.is_err(), "the listener is closed after shutdown");
 }
 
+async fn internal_errors_are_code_1_without_details(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else {
+        return;
+    };
+    // A lock whose stored driver settings are unreadable (no API call can store that).
+    let lock = server.register_lock("Broken", "UTC").await;
+    let mut record = server
+        .state
+        .store
+        .lock(&server.org.organization_id, &lock.object_id)
+        .await
+        .unwrap();
+    record.driver = "{not json".into();
+    let changes = latchkey_store::WriteSet {
+        locks_update: vec![record],
+        ..Default::default()
+    };
+    server
+        .state
+        .store
+        .apply(&server.org.organization_id, &changes)
+        .await
+        .unwrap();
+    let raw = server
+        .raw(
+            "/getLock",
+            &server.secret_headers(),
+            json!({"lockId": lock.lock_id}).to_string(),
+        )
+        .await;
+    raw.assert_error(500, 1);
+    assert_eq!(raw.body["error"], "Internal error.", "no details: {raw:?}");
+    assert!(
+        raw.headers.contains_key("x-request-id"),
+        "the request id finds the details in the log"
+    );
+}
+
 both!(
+    internal_errors_are_code_1_without_details,
     both_paths_answer_with_the_result_envelope,
     unknown_functions_are_404_with_code_404,
     bodies_must_be_json_objects_of_at_most_64_kib,
