@@ -181,3 +181,4 @@ CREATE TABLE idempotency_keys (
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (org_id, scope, key)
 );
+CREATE INDEX idempotency_keys_age ON idempotency_keys (org_id, created_at);

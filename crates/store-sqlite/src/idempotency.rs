@@ -1,5 +1,6 @@
 //! `Idempotency-Key` claims: the first request with a key runs, later ones within 24
-//! hours get its answer (or 422 with another body).
+//! hours get its answer (or 422 with another body). Each claim first forgets the
+//! organization's expired keys.
 
 use latchkey_store::{Columns, Idempotency, IdempotencyClaim, Result};
 
@@ -8,17 +9,12 @@ use crate::{SqliteStore, db};
 impl SqliteStore {
     pub(crate) async fn claim_key(&self, claim: &IdempotencyClaim) -> Result<Idempotency> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        sqlx::query(
-            "DELETE FROM idempotency_keys
-             WHERE org_id = $1 AND scope = $2 AND key = $3 AND created_at <= $4",
-        )
-        .bind(&claim.org_id)
-        .bind(&claim.scope)
-        .bind(&claim.key)
-        .bind(claim.fresh_after)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        sqlx::query("DELETE FROM idempotency_keys WHERE org_id = $1 AND created_at <= $2")
+            .bind(&claim.org_id)
+            .bind(claim.fresh_after)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (org_id, scope, key, body_hash, created_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
