@@ -275,6 +275,21 @@ async fn ownership_moves_only_to_an_admin(backend: Backend) {
         "the old owner becomes admin"
     );
     // The new owner may now remove it; the virtual user keeps the organization's authority.
+    let listed: Vec<Lock> = secret.call("getLocks", &json!({})).await.unwrap();
+    let shown = listed
+        .iter()
+        .find(|l| l.object_id == lock.object_id)
+        .unwrap();
+    assert_eq!(
+        shown.role.as_deref(),
+        Some("OWNER"),
+        "the virtual user keeps owner rights"
+    );
+    let single: Lock = secret
+        .call("getLock", &json!({"lockId": lock.lock_id}))
+        .await
+        .unwrap();
+    assert_eq!(single.role, shown.role, "getLock and getLocks agree");
     let as_owner: Lock = admin_session
         .call("getLock", &json!({"lockId": lock.lock_id}))
         .await
