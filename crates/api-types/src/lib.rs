@@ -11,6 +11,7 @@ pub mod group;
 pub mod headers;
 pub mod key;
 pub mod lock;
+pub mod notify;
 pub mod unlock;
 pub mod user;
 
@@ -28,6 +29,11 @@ pub use key::{
 pub use lock::{
     Driver, GetLocksRequest, Lock, LockRequest, LockType, ModifyLockRequest, MqttPreset,
     RegisterLockRequest, TransferOwnershipRequest,
+};
+pub use notify::{
+    Attempt, CATEGORIES, CreateWebhookRequest, Delivery, Device, DeviceIdRequest, Enrollment,
+    EnrollmentIdRequest, EnrollmentRequest, GetDeliveriesRequest, GetMessagesRequest, Message,
+    MessageSent, RegisterDeviceRequest, SendMessageRequest, Webhook, WebhookRequest, category_of,
 };
 pub use unlock::{
     LockdownResult, PerformUnlockRequest, SetLockdownRequest, StatusStep, UnlockRequest,

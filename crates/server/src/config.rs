@@ -23,6 +23,10 @@ pub struct Settings {
     pub demo: bool,
     pub auth: AuthSettings,
     pub mqtt: MqttSettings,
+    pub outbox: OutboxSettings,
+    pub email: EmailSettings,
+    pub sms: SmsSettings,
+    pub push: PushSettings,
     pub log: LogSettings,
 }
 
@@ -34,6 +38,10 @@ impl Default for Settings {
             demo: true,
             auth: AuthSettings::default(),
             mqtt: MqttSettings::default(),
+            outbox: OutboxSettings::default(),
+            email: EmailSettings::default(),
+            sms: SmsSettings::default(),
+            push: PushSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -74,6 +82,113 @@ impl Default for AuthSettings {
 pub struct MqttSettings {
     /// `mqtt://host[:port]`; no MQTT driver without it.
     pub url: Option<String>,
+}
+
+/// The durable outbox: webhook deliveries, push, invitations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboxSettings {
+    /// Waits after each failed attempt, in seconds (each ±20%). When they run out, a
+    /// webhook is disabled with its queue kept; other jobs are given up.
+    pub retry_seconds: Vec<u64>,
+    /// A claimed job's lease; renewed while it runs. A server that dies leaves its jobs
+    /// to be claimed again when their leases end.
+    pub lease_seconds: u64,
+    /// Jobs sent at once (each queue still one at a time, in order).
+    pub concurrency: usize,
+    /// How often to look for due jobs when nothing wakes the worker.
+    pub poll_ms: u64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            retry_seconds: vec![5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+            lease_seconds: 30,
+            concurrency: 16,
+            poll_ms: 500,
+        }
+    }
+}
+
+/// Invitations by email, through an SMTP relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailSettings {
+    /// e.g. `smtps://user:pass@smtp.example.com` or `smtp://127.0.0.1:2525`
+    /// (lettre's URL form). Unset: invitations by email are not sent.
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        EmailSettings {
+            smtp_url: None,
+            from: "Latchkey <no-reply@localhost>".into(),
+        }
+    }
+}
+
+/// Invitations by SMS, through an HTTP endpoint of the deployment's SMS provider:
+/// `POST url` with `{"to","body"}` and the bearer token, success on 2xx.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmsSettings {
+    pub url: Option<String>,
+    pub bearer_token: Option<String>,
+}
+
+/// Push providers for `fcm` and `apns` devices (`webhook` devices need nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PushSettings {
+    pub fcm: FcmSettings,
+    pub apns: ApnsSettings,
+}
+
+/// Firebase Cloud Messaging, HTTP v1 API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FcmSettings {
+    /// The service account's JSON key file (it names the project and the token URI).
+    pub service_account_file: Option<String>,
+    pub base_url: String,
+}
+
+impl Default for FcmSettings {
+    fn default() -> Self {
+        FcmSettings {
+            service_account_file: None,
+            base_url: "https://fcm.googleapis.com".into(),
+        }
+    }
+}
+
+/// Apple Push Notification service, token-based authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApnsSettings {
+    /// The `.p8` signing key file.
+    pub key_file: Option<String>,
+    pub key_id: String,
+    pub team_id: String,
+    /// The app's bundle id (`apns-topic`).
+    pub topic: String,
+    /// `https://api.push.apple.com`, or `https://api.sandbox.push.apple.com`.
+    pub base_url: String,
+}
+
+impl Default for ApnsSettings {
+    fn default() -> Self {
+        ApnsSettings {
+            key_file: None,
+            key_id: String::new(),
+            team_id: String::new(),
+            topic: String::new(),
+            base_url: "https://api.push.apple.com".into(),
+        }
+    }
 }
 
 /// Log output.
@@ -203,6 +318,37 @@ trust_forwarded_for = false
 [mqtt]
 # The broker of locks with the "mqtt" driver (Zigbee2MQTT or generic topics), e.g.
 # url = "mqtt://127.0.0.1:1883" (LATCHKEY_MQTT__URL). Unset: no MQTT driver.
+
+[outbox]
+# Webhook deliveries, push and invitations go through a durable queue in the database.
+# Waits after each failed attempt, in seconds (each +-20%): about 27 hours in all. Then
+# a webhook is disabled (its queue kept until enableWebhook); other jobs are given up.
+retry_seconds = [5, 300, 1800, 7200, 18000, 36000, 36000]
+# A claimed job's lease, renewed while it runs; a job of a server that died is claimed
+# again when its lease ends.
+lease_seconds = 30
+# Jobs sent at once (one at a time per webhook or device, in order).
+concurrency = 16
+poll_ms = 500
+
+[email]
+# Invitations for pending keys, through SMTP, e.g. smtp_url = "smtps://user:pass@smtp.example.com"
+# or "smtp://127.0.0.1:2525". Unset: no invitation emails.
+from = "Latchkey <no-reply@localhost>"
+
+[sms]
+# Invitations by SMS: POST {"to","body"} to url, with bearer_token. Unset: no SMS.
+
+[push.fcm]
+# service_account_file = "/etc/latchkey/fcm-service-account.json"
+base_url = "https://fcm.googleapis.com"
+
+[push.apns]
+# key_file = "/etc/latchkey/AuthKey_ABC123.p8"
+key_id = ""
+team_id = ""
+topic = ""
+base_url = "https://api.push.apple.com"
 
 [log]
 # "text" for people, "json" for log collectors.

@@ -80,6 +80,10 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         self.code
     }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl std::fmt::Display for ApiError {

@@ -15,6 +15,7 @@ pub mod functions;
 mod health;
 mod idempotency;
 mod live;
+pub mod outbox;
 pub mod password;
 pub mod provision;
 pub mod router;
@@ -79,16 +80,23 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish.
+/// finish. The outbox worker runs beside it and stops after it.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = outbox::spawn(state.clone(), stopped);
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    let _ = stop.send(true);
+    if let Err(e) = worker.await {
+        tracing::error!(error = %e, "outbox worker failed");
+    }
+    served
 }
 
 /// A future that completes on SIGINT or SIGTERM. The handlers are installed when this is

@@ -18,7 +18,8 @@ use serde_json::{Map, Value};
 use crate::auth::{Access, Authenticated, Principal};
 use crate::error::ApiError;
 use crate::functions::{
-    activity, explain, groups, keys, lockdown, locks, organization, session, unlock,
+    activity, explain, groups, keys, lockdown, locks, notify, organization, session, unlock,
+    webhooks,
 };
 use crate::state::AppState;
 
@@ -95,6 +96,37 @@ impl Functions {
             ("removeGroupUsers", function(groups::remove_group_users)),
             ("addGroupLocks", function(groups::add_group_locks)),
             ("removeGroupLocks", function(groups::remove_group_locks)),
+            ("createWebhook", function(webhooks::create_webhook)),
+            ("getWebhooks", function(webhooks::get_webhooks)),
+            ("deleteWebhook", function(webhooks::delete_webhook)),
+            ("enableWebhook", function(webhooks::enable_webhook)),
+            (
+                "getWebhookDeliveries",
+                function(webhooks::get_webhook_deliveries),
+            ),
+            (
+                "enrollNotifications",
+                function(notify::enroll_notifications),
+            ),
+            (
+                "getNotificationEnrollments",
+                function(notify::get_notification_enrollments),
+            ),
+            (
+                "modifyNotificationEnrollment",
+                function(notify::modify_notification_enrollment),
+            ),
+            (
+                "unenrollNotifications",
+                function(notify::unenroll_notifications),
+            ),
+            ("registerPushDevice", function(notify::register_push_device)),
+            (
+                "unregisterPushDevice",
+                function(notify::unregister_push_device),
+            ),
+            ("sendMessage", function(notify::send_message)),
+            ("getMessages", function(notify::get_messages)),
         ];
         Functions {
             by_name: entries.into_iter().collect(),

@@ -12,6 +12,9 @@ use crate::events::{Event, Events, Kind};
 
 use crate::config::Settings;
 use crate::drivers::MqttHub;
+use crate::outbox::Wake;
+use crate::outbox::invite::Notifiers;
+use crate::outbox::push::Providers;
 use crate::password::Passwords;
 use crate::router::Functions;
 use crate::throttle::SignInThrottle;
@@ -31,6 +34,10 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// The connection to the MQTT broker, when `mqtt.url` is set.
     pub mqtt: Option<Arc<MqttHub>>,
+    /// Wakes the outbox worker when jobs are committed.
+    pub outbox: Arc<Wake>,
+    pub push: Arc<Providers>,
+    pub notifiers: Arc<Notifiers>,
     pub clock: Clock,
 }
 
@@ -48,6 +55,8 @@ impl AppState {
                     None
                 }
             });
+        let push = Arc::new(Providers::new(&settings.push));
+        let notifiers = Arc::new(Notifiers::new(&settings.email, &settings.sms));
         AppState {
             settings: Arc::new(settings),
             store,
@@ -62,6 +71,9 @@ impl AppState {
                 .build()
                 .unwrap_or_default(),
             mqtt,
+            outbox: Arc::new(Wake::default()),
+            push,
+            notifiers,
             clock: Clock::default(),
         }
     }
@@ -69,6 +81,9 @@ impl AppState {
     /// Applies `changes` in one transaction, then publishes their audit entries.
     pub async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<(), ApiError> {
         let sealed = self.store.apply(org_id, changes).await?;
+        if !sealed.is_empty() || !changes.jobs.is_empty() {
+            self.outbox.wake();
+        }
         for (record, draft) in sealed.iter().zip(&changes.activity) {
             self.events.publish(Event {
                 kind: Kind::Activity,

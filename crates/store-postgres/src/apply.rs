@@ -71,6 +71,13 @@ impl PostgresStore {
             Some(head) => append_activity(conn, org_id, head, &changes.activity).await?,
             None => Vec::new(),
         };
+        crate::outbox::write_webhooks(conn, &changes.webhooks_insert, &changes.webhooks_delete)
+            .await?;
+        crate::outbox::insert_inbox(conn, &changes.inbox).await?;
+        crate::outbox::insert_jobs(conn, &changes.jobs).await?;
+        if let Some(dispatch) = latchkey_store::dispatch_job(org_id, &sealed) {
+            crate::outbox::insert_jobs(conn, &[dispatch]).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(sealed)
     }

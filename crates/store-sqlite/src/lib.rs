@@ -5,6 +5,7 @@
 mod apply;
 mod catalog;
 mod idempotency;
+mod outbox;
 
 mod unlocks;
 

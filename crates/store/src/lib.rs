@@ -7,11 +7,17 @@
 
 mod columns;
 mod error;
+mod outbox;
 mod records;
 pub mod rows;
+pub mod sql;
 
 pub use columns::Columns;
 pub use error::{Result, StoreError, UniqueField};
+pub use outbox::{
+    AttemptRecord, DISPATCH, DeviceRecord, EnrollmentRecord, InboxRecord, JobDraft, JobFinish,
+    JobOutcome, JobRecord, JobState, Outbox, WebhookRecord, dispatch_job,
+};
 pub use records::{
     ActivityCursor, ActivityDraft, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord,
     GroupRecord, Holder, Idempotency, IdempotencyClaim, KeyFilter, KeyRecord, KeyRow, KeyStatus,
@@ -24,7 +30,7 @@ use latchkey_core::secret::Digest32;
 
 /// Everything the server asks of its database.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: Outbox + std::fmt::Debug + 'static {
     /// Answers when the database does.
     async fn ping(&self) -> Result<()>;
 

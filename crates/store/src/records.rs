@@ -2,6 +2,8 @@
 
 use latchkey_core::secret::Digest32;
 
+use crate::outbox::{InboxRecord, JobDraft, WebhookRecord};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
     pub id: String,
@@ -273,6 +275,12 @@ pub struct WriteSet {
     /// Unlock requests to store as they are now (the end of a request).
     pub unlocks_update: Vec<UnlockRecord>,
     pub secret_rotation: Option<SecretRotation>,
+    pub webhooks_insert: Vec<WebhookRecord>,
+    pub webhooks_delete: Vec<String>,
+    pub inbox: Vec<InboxRecord>,
+    pub jobs: Vec<JobDraft>,
+    /// Audit entries. With any, a `dispatch` job for them is queued in the same
+    /// transaction: their webhook deliveries and notifications cannot be lost.
     pub activity: Vec<ActivityDraft>,
 }
 

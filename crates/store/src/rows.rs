@@ -2,9 +2,10 @@
 
 use crate::columns::Columns;
 use crate::{
-    ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord, KeyRecord, KeyRow, KeyStatus,
-    LockRecord, Organization, Result, SessionRecord, StoreError, UnlockRecord, UserRecord,
-    UserType,
+    ActivityRecord, ApiKeyRecord, AttemptRecord, DeviceRecord, EnrollmentRecord, GroupMemberRecord,
+    GroupRecord, InboxRecord, JobRecord, JobState, KeyRecord, KeyRow, KeyStatus, LockRecord,
+    Organization, Result, SessionRecord, StoreError, UnlockRecord, UserRecord, UserType,
+    WebhookRecord,
 };
 use latchkey_core::secret::Digest32;
 
@@ -188,5 +189,88 @@ pub fn unlock_from_row(row: &impl Columns) -> Result<UnlockRecord> {
         history: row.text("history")?,
         created_at: row.int("created_at")?,
         updated_at: row.int("updated_at")?,
+    })
+}
+
+pub fn webhook_from_row(row: &impl Columns) -> Result<WebhookRecord> {
+    Ok(WebhookRecord {
+        id: row.text("id")?,
+        org_id: row.text("org_id")?,
+        url: row.text("url")?,
+        events: row.text("events")?,
+        description: row.opt_text("description")?,
+        secret: row.text("secret")?,
+        disabled_at: row.opt_int("disabled_at")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub fn enrollment_from_row(row: &impl Columns) -> Result<EnrollmentRecord> {
+    Ok(EnrollmentRecord {
+        id: row.text("id")?,
+        org_id: row.text("org_id")?,
+        user_id: row.text("user_id")?,
+        name: row.opt_text("name")?,
+        lock_ids: row.text("lock_ids")?,
+        group_id: row.opt_text("group_id")?,
+        categories: row.text("categories")?,
+        quiet_hours: row.opt_text("quiet_hours")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+    })
+}
+
+pub fn device_from_row(row: &impl Columns) -> Result<DeviceRecord> {
+    Ok(DeviceRecord {
+        id: row.text("id")?,
+        org_id: row.text("org_id")?,
+        user_id: row.text("user_id")?,
+        platform: row.text("platform")?,
+        token: row.opt_text("token")?,
+        url: row.opt_text("url")?,
+        secret: row.opt_text("secret")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub fn inbox_from_row(row: &impl Columns) -> Result<InboxRecord> {
+    Ok(InboxRecord {
+        seq: row.int("seq")?,
+        id: row.text("id")?,
+        org_id: row.text("org_id")?,
+        user_id: row.text("user_id")?,
+        kind: row.text("kind")?,
+        message_id: row.text("message_id")?,
+        title: row.text("title")?,
+        body: row.text("body")?,
+        from_json: row.opt_text("from_json")?,
+        activity_json: row.opt_text("activity_json")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub fn job_from_row(row: &impl Columns) -> Result<JobRecord> {
+    Ok(JobRecord {
+        id: row.int("id")?,
+        org_id: row.text("org_id")?,
+        kind: row.text("kind")?,
+        queue: row.text("queue")?,
+        payload: row.text("payload")?,
+        state: JobState::parse(&row.text("state")?).ok_or_else(|| corrupt("job state"))?,
+        attempts: row.int("attempts")?,
+        run_at: row.int("run_at")?,
+        last_error: row.opt_text("last_error")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub fn attempt_from_row(row: &impl Columns) -> Result<AttemptRecord> {
+    Ok(AttemptRecord {
+        job_id: row.int("job_id")?,
+        attempt: row.int("attempt")?,
+        at: row.int("at")?,
+        status_code: row.opt_int("status_code")?,
+        duration_ms: row.int("duration_ms")?,
+        error: row.opt_text("error")?,
     })
 }

@@ -17,6 +17,7 @@ use super::{Person, find_locks, find_user, instant, lock_refs, name, page, peopl
 use crate::actor::{Actor, Administered};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::outbox::invite;
 use crate::router::Ctx;
 use crate::{schedules, views};
 
@@ -55,6 +56,7 @@ pub async fn send_key(ctx: Ctx, who: Caller, req: SendKeyRequest) -> Result<Vec<
     let store = &ctx.state.store;
     let mut changes = WriteSet::default();
     let mut sent = Vec::new();
+    let mut names = None;
     for admin in &locks {
         for (person, user) in &holders {
             let holder = match user {
@@ -78,9 +80,16 @@ pub async fn send_key(ctx: Ctx, who: Caller, req: SendKeyRequest) -> Result<Vec<
                     ),
                 ));
             }
+            let invite = existing.is_none() && user.is_none();
             let mut key =
                 existing.unwrap_or_else(|| new_key(&admin.lock, person, user.as_ref(), now));
             terms.apply(&mut key, now);
+            if invite {
+                let (organization, inviter) = inviter(&ctx, &actor, &mut names).await?;
+                changes
+                    .jobs
+                    .extend(invite::job(&key, &admin.lock, organization, inviter, now));
+            }
             changes.activity.push(actor.entry(
                 now,
                 "KEY_SENT",
@@ -99,6 +108,31 @@ pub async fn send_key(ctx: Ctx, who: Caller, req: SendKeyRequest) -> Result<Vec<
     }
     ctx.state.apply(actor.org_id(), &changes).await?;
     sent.iter().map(|row| views::key(row, true)).collect()
+}
+
+/// The organization's name and the inviter's, for invitations (read once per call).
+async fn inviter<'a>(
+    ctx: &Ctx,
+    actor: &Actor,
+    names: &'a mut Option<(String, String)>,
+) -> Result<(&'a str, &'a str), ApiError> {
+    if names.is_none() {
+        let organization = ctx.state.store.organization(actor.org_id()).await?.name;
+        let person = [&actor.user.first_name, &actor.user.last_name]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let inviter = if actor.is_virtual() || person.is_empty() {
+            organization.clone()
+        } else {
+            person
+        };
+        *names = Some((organization, inviter));
+    }
+    let (organization, inviter) = names.as_ref().expect("set above");
+    Ok((organization, inviter))
 }
 
 /// What `sendKey` sets on each key; `None` leaves an existing key's value as it is.

@@ -7,9 +7,11 @@ pub mod groups;
 pub mod keys;
 pub mod lockdown;
 pub mod locks;
+pub mod notify;
 pub mod organization;
 pub mod session;
 pub mod unlock;
+pub mod webhooks;
 
 use latchkey_api_types::ErrorCode;
 use latchkey_core::contact::{self, ContactError};

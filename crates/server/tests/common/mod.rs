@@ -5,6 +5,8 @@
 
 #![allow(dead_code, clippy::missing_panics_doc)]
 
+pub mod receiver;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -64,7 +66,7 @@ impl TestServer {
                 (url, Some(dir))
             }
             Backend::Postgres => match std::env::var("LATCHKEY_TEST_POSTGRES_URL") {
-                Ok(url) if !url.is_empty() => (url, None),
+                Ok(url) if !url.is_empty() => (own_schema(&url).await, None),
                 _ => {
                     eprintln!(
                         "SKIPPED: LATCHKEY_TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run"
@@ -80,6 +82,19 @@ impl TestServer {
             ..Settings::default()
         };
         tweak(&mut settings);
+        Some(Self::serve(settings, dir).await)
+    }
+
+    /// Another server over the same database (several servers over one PostgreSQL),
+    /// with its own organization.
+    pub async fn beside(&self, tweak: impl FnOnce(&mut Settings)) -> TestServer {
+        let mut settings = (*self.state.settings).clone();
+        tweak(&mut settings);
+        Self::serve(settings, None).await
+    }
+
+    async fn serve(settings: Settings, dir: Option<tempfile::TempDir>) -> TestServer {
+        let url = settings.database.as_str().to_owned();
         let store = storage::open(&url).await.expect("open the store");
         let state = AppState::new(settings, store);
         let org = provision::create_organization(&*state.store, "Test org", state.now())
@@ -93,7 +108,7 @@ impl TestServer {
         let task = tokio::spawn(latchkey_server::serve(listener, state.clone(), async {
             let _ = rx.await;
         }));
-        Some(TestServer {
+        TestServer {
             url: format!("http://{addr}"),
             addr,
             state,
@@ -102,7 +117,7 @@ impl TestServer {
             shutdown: Some(tx),
             task: Some(task),
             _dir: dir,
-        })
+        }
     }
 
     /// Asks the server to stop and waits until it has.
@@ -297,6 +312,23 @@ pub fn assert_api_error<T: std::fmt::Debug>(
         }
         other => panic!("expected error {code} (HTTP {status}), got {other:?}"),
     }
+}
+
+/// A new, empty schema in the test database, and the URL that works in it: each test's
+/// servers see only their own tables, so a test that moves its clock cannot disturb the
+/// jobs of another test running at the same time.
+async fn own_schema(url: &str) -> String {
+    use sqlx::Connection;
+    let schema = format!("t_{}", latchkey_core::ids::new_object_id().to_lowercase());
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .expect("connect to LATCHKEY_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .expect("create a schema");
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}options[search_path]={schema}")
 }
 
 /// An email no other test uses, in any database.

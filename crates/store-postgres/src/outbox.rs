@@ -1,0 +1,399 @@
+//! The outbox on PostgreSQL, shared by several servers: a claim skips the rows another
+//! server is claiming (`FOR UPDATE SKIP LOCKED`), and a job left running by a server
+//! that died is claimed again when its lease runs out.
+
+use async_trait::async_trait;
+use latchkey_store::rows::{
+    attempt_from_row, device_from_row, enrollment_from_row, inbox_from_row, job_from_row,
+    webhook_from_row,
+};
+use latchkey_store::sql;
+use latchkey_store::{
+    AttemptRecord, DeviceRecord, EnrollmentRecord, InboxRecord, JobDraft, JobFinish, JobOutcome,
+    JobRecord, JobState, Outbox, Result, StoreError, WebhookRecord,
+};
+use sqlx::{PgConnection, Row};
+
+use crate::{PostgresStore, db};
+
+#[async_trait]
+impl Outbox for PostgresStore {
+    async fn claim_jobs(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<JobRecord>> {
+        let claim = format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2,
+                    updated_at = $1
+             WHERE id IN (
+                 SELECT id FROM jobs
+                 WHERE id IN ({heads}) AND run_at <= $1
+                   AND (state = 'queued' OR lease_until < $1)
+                 ORDER BY run_at, id LIMIT $3
+                 FOR UPDATE SKIP LOCKED)
+             AND (state = 'queued' OR lease_until < $1)
+             RETURNING *",
+            heads = sql::QUEUE_HEADS
+        );
+        let rows = sqlx::query(&claim)
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;
+        jobs.sort_by_key(|job| job.id);
+        Ok(jobs)
+    }
+
+    async fn extend_leases(&self, ids: &[i64], lease_until: i64) -> Result<()> {
+        sqlx::query("UPDATE jobs SET lease_until = $1 WHERE id = ANY($2) AND state = 'running'")
+            .bind(lease_until)
+            .bind(ids)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn finish_job(&self, finish: &JobFinish) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        finish_in(&mut tx, finish).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn recover_jobs(&self, _now: i64) -> Result<u64> {
+        // Other servers may be running these jobs: their leases decide.
+        Ok(0)
+    }
+
+    async fn queue_jobs(
+        &self,
+        queue: &str,
+        limit: i64,
+    ) -> Result<Vec<(JobRecord, Vec<AttemptRecord>)>> {
+        let rows = sqlx::query(sql::QUEUE_JOBS)
+            .bind(queue)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let job = job_from_row(row)?;
+            let attempts = sqlx::query(sql::JOB_ATTEMPTS)
+                .bind(job.id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(attempt_from_row)
+                .collect::<Result<Vec<_>>>()?;
+            jobs.push((job, attempts));
+        }
+        Ok(jobs)
+    }
+
+    async fn pending_jobs(&self, kind: &str) -> Result<i64> {
+        sqlx::query_scalar(sql::PENDING_JOBS)
+            .bind(kind)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn webhooks(&self, org_id: &str) -> Result<Vec<WebhookRecord>> {
+        sqlx::query(sql::WEBHOOKS)
+            .bind(org_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(webhook_from_row)
+            .collect()
+    }
+
+    async fn enable_webhook(&self, org_id: &str, webhook_id: &str, now: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query(sql::ENABLE_WEBHOOK)
+            .bind(org_id)
+            .bind(webhook_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(sql::RELEASE_QUEUE)
+            .bind(format!("webhook:{webhook_id}"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn put_enrollment(&self, e: &EnrollmentRecord) -> Result<()> {
+        sqlx::query(sql::PUT_ENROLLMENT)
+            .bind(&e.id)
+            .bind(&e.org_id)
+            .bind(&e.user_id)
+            .bind(&e.name)
+            .bind(&e.lock_ids)
+            .bind(&e.group_id)
+            .bind(&e.categories)
+            .bind(&e.quiet_hours)
+            .bind(e.created_at)
+            .bind(e.updated_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_enrollment(&self, org_id: &str, user_id: &str, id: &str) -> Result<()> {
+        let done = sqlx::query(sql::DELETE_ENROLLMENT)
+            .bind(org_id)
+            .bind(user_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn enrollments(
+        &self,
+        org_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<Vec<EnrollmentRecord>> {
+        sqlx::query(sql::ENROLLMENTS)
+            .bind(org_id)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(enrollment_from_row)
+            .collect()
+    }
+
+    async fn put_device(&self, d: &DeviceRecord) -> Result<()> {
+        sqlx::query(sql::PUT_DEVICE)
+            .bind(&d.id)
+            .bind(&d.org_id)
+            .bind(&d.user_id)
+            .bind(&d.platform)
+            .bind(&d.token)
+            .bind(&d.url)
+            .bind(&d.secret)
+            .bind(d.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_device(&self, org_id: &str, user_id: &str, id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(sql::OWN_DEVICE)
+            .bind(org_id)
+            .bind(user_id)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        delete_device_in(&mut tx, id).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn devices(&self, org_id: &str, user_ids: &[String]) -> Result<Vec<DeviceRecord>> {
+        let mut devices = Vec::new();
+        for user_id in user_ids {
+            let rows = sqlx::query(sql::DEVICES_OF)
+                .bind(org_id)
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+            for row in &rows {
+                devices.push(device_from_row(row)?);
+            }
+        }
+        Ok(devices)
+    }
+
+    async fn inbox(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<InboxRecord>> {
+        sqlx::query(sql::INBOX)
+            .bind(org_id)
+            .bind(user_id)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(inbox_from_row)
+            .collect()
+    }
+}
+
+async fn finish_in(conn: &mut PgConnection, f: &JobFinish) -> Result<()> {
+    let (state, run_at) = match f.outcome {
+        JobOutcome::Done => (JobState::Done, f.now),
+        JobOutcome::Retry { at } => (JobState::Queued, at),
+        JobOutcome::Dead => (JobState::Dead, f.now),
+        JobOutcome::Hold => (JobState::Held, f.now),
+    };
+    if let Some(a) = &f.attempt {
+        sqlx::query(sql::INSERT_ATTEMPT)
+            .bind(a.job_id)
+            .bind(a.attempt)
+            .bind(a.at)
+            .bind(a.status_code)
+            .bind(a.duration_ms)
+            .bind(&a.error)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    let error = f.attempt.as_ref().and_then(|a| a.error.clone());
+    sqlx::query(sql::FINISH_JOB)
+        .bind(f.job_id)
+        .bind(state.as_str())
+        .bind(run_at)
+        .bind(&error)
+        .bind(f.now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if f.outcome == JobOutcome::Hold {
+        let queue: String = sqlx::query("SELECT queue FROM jobs WHERE id = $1")
+            .bind(f.job_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?
+            .try_get("queue")
+            .map_err(db)?;
+        sqlx::query(sql::HOLD_QUEUE)
+            .bind(queue)
+            .bind(f.now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    if let Some(webhook) = &f.disable_webhook {
+        sqlx::query(sql::DISABLE_WEBHOOK)
+            .bind(webhook)
+            .bind(f.now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    if let Some(device) = &f.delete_device {
+        delete_device_in(conn, device).await?;
+    }
+    insert_jobs(conn, &f.enqueue).await?;
+    insert_inbox(conn, &f.inbox).await?;
+    sqlx::query(sql::DELETE_FINISHED_JOB)
+        .bind(f.job_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+async fn delete_device_in(conn: &mut PgConnection, id: &str) -> Result<()> {
+    sqlx::query(sql::DELETE_DEVICE_JOBS)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query(sql::DELETE_DEVICE)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Jobs, each created at its `run_at`.
+pub(crate) async fn insert_jobs(conn: &mut PgConnection, jobs: &[JobDraft]) -> Result<()> {
+    for job in jobs {
+        let state = if job.held {
+            JobState::Held
+        } else {
+            JobState::Queued
+        };
+        sqlx::query(sql::INSERT_JOB)
+            .bind(&job.org_id)
+            .bind(&job.kind)
+            .bind(&job.queue)
+            .bind(&job.payload)
+            .bind(state.as_str())
+            .bind(job.run_at)
+            .bind(job.run_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_inbox(conn: &mut PgConnection, rows: &[InboxRecord]) -> Result<()> {
+    for m in rows {
+        sqlx::query(sql::INSERT_INBOX)
+            .bind(&m.id)
+            .bind(&m.org_id)
+            .bind(&m.user_id)
+            .bind(&m.kind)
+            .bind(&m.message_id)
+            .bind(&m.title)
+            .bind(&m.body)
+            .bind(&m.from_json)
+            .bind(&m.activity_json)
+            .bind(m.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn write_webhooks(
+    conn: &mut PgConnection,
+    inserts: &[WebhookRecord],
+    deletes: &[String],
+) -> Result<()> {
+    for w in inserts {
+        sqlx::query(sql::INSERT_WEBHOOK)
+            .bind(&w.id)
+            .bind(&w.org_id)
+            .bind(&w.url)
+            .bind(&w.events)
+            .bind(&w.description)
+            .bind(&w.secret)
+            .bind(w.disabled_at)
+            .bind(w.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    for id in deletes {
+        for statement in [sql::DELETE_WEBHOOK_JOBS, sql::DELETE_WEBHOOK] {
+            sqlx::query(statement)
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+        }
+    }
+    Ok(())
+}
