@@ -6,6 +6,7 @@
 #![allow(dead_code, clippy::missing_panics_doc)]
 
 pub mod receiver;
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::time::Duration;
