@@ -124,7 +124,7 @@ async fn an_enrolled_admin_hears_of_others_not_self_not_in_quiet_hours(backend: 
         )
         .await
         .unwrap();
-    assert_eq!(enrollment.lock_ids, [lock.object_id.clone()]);
+    assert_eq!(enrollment.lock_ids, std::slice::from_ref(&lock.object_id));
     open(&admin, &lock, "performUnlock").await; // their own: no notification
     open(&guest, &lock, "performUnlock").await;
     let got = wait_inbox(&admin, 1).await;
@@ -405,7 +405,7 @@ async fn invitations_go_by_email_and_sms(backend: Backend) {
         .await
         .unwrap();
     let mails = sink.wait_for(1, WAIT).await;
-    assert_eq!(mails[0].to, [email.clone()]);
+    assert_eq!(mails[0].to, std::slice::from_ref(&email));
     assert!(
         mails[0].from.contains("keys@latchkey.test"),
         "{}",

@@ -168,13 +168,13 @@ async fn fcm_sends_http_v1_and_drops_unregistered_tokens(backend: Backend) {
     assert_eq!(got[1].path, "/v1/projects/latchkey-test/messages:send");
     assert_eq!(got[1].header("authorization"), "Bearer ya29.test-token");
     let body = got[1].json();
-    let message = &body["message"];
-    assert_eq!(message["token"], "fcm-device-token-1");
-    assert_eq!(message["notification"]["title"], "First");
-    assert_eq!(message["notification"]["body"], "Hello");
-    assert_eq!(message["data"]["kind"], "MESSAGE");
+    let sent = &body["message"];
+    assert_eq!(sent["token"], "fcm-device-token-1");
+    assert_eq!(sent["notification"]["title"], "First");
+    assert_eq!(sent["notification"]["body"], "Hello");
+    assert_eq!(sent["data"]["kind"], "MESSAGE");
     assert!(
-        message["data"]
+        sent["data"]
             .as_object()
             .unwrap()
             .values()
