@@ -3,7 +3,8 @@
 //! 1,000 unlocks (one client, keep-alive) twice: with no webhook, and with the webhook
 //! subscribed to every unlock (so a backlog of deliveries builds up behind them).
 //!
-//! `cargo run --release -p latchkey-server --example slow_webhook`
+//! `cargo run --release -p latchkey-server --example slow_webhook` (a temporary SQLite
+//! file; `LATCHKEY_DATABASE=postgres://…` for PostgreSQL).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -19,7 +20,8 @@ const UNLOCKS: usize = 1000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}/latchkey.db", dir.path().display());
+    let url = std::env::var("LATCHKEY_DATABASE")
+        .unwrap_or_else(|_| format!("sqlite://{}/latchkey.db", dir.path().display()));
     let settings = Settings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         database: DatabaseUrl(url.clone()),
@@ -65,7 +67,8 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let loaded = unlocks(&client, &lock["lockId"]).await?;
     let backlog = state.store.pending_jobs("webhook").await?;
-    println!("performUnlock, {UNLOCKS} sequential calls, SQLite, release build");
+    let database = url.split(':').next().unwrap_or_default();
+    println!("performUnlock, {UNLOCKS} sequential calls, {database}, release build");
     println!("{:<28} {:>8} {:>8} {:>8}", "", "p50 ms", "p99 ms", "max ms");
     for (name, mut times) in [("no webhook", quiet), ("webhook at 200 ms/event", loaded)] {
         times.sort_unstable();

@@ -98,6 +98,8 @@ pub struct OutboxSettings {
     pub concurrency: usize,
     /// How often to look for due jobs when nothing wakes the worker.
     pub poll_ms: u64,
+    /// Finished jobs (the webhook delivery log) are kept this many days.
+    pub keep_days: u32,
 }
 
 impl Default for OutboxSettings {
@@ -107,6 +109,7 @@ impl Default for OutboxSettings {
             lease_seconds: 30,
             concurrency: 16,
             poll_ms: 500,
+            keep_days: 30,
         }
     }
 }
@@ -330,6 +333,8 @@ lease_seconds = 30
 # Jobs sent at once (one at a time per webhook or device, in order).
 concurrency = 16
 poll_ms = 500
+# Delivered and abandoned jobs (the webhook delivery log) are kept this many days.
+keep_days = 30
 
 [email]
 # Invitations for pending keys, through SMTP, e.g. smtp_url = "smtps://user:pass@smtp.example.com"

@@ -148,6 +148,31 @@ async fn an_unlock_is_delivered_signed(backend: Backend) {
     assert_eq!(log[0].attempts[0].status_code, Some(204));
     assert_eq!(log[0].object_id, request.header("webhook-id"));
     assert_eq!(receiver.received().len(), 1, "no LOCK delivery");
+    // The delivery log is pruned of what is older than `outbox.keep_days`.
+    let store = &server.state.store;
+    let now = server.state.now();
+    assert_eq!(store.prune_jobs(now - 86_400_000).await.unwrap(), 0);
+    assert!(store.prune_jobs(now + 1).await.unwrap() >= 1);
+    assert!(deliveries(&server, &hook).await.is_empty());
+}
+
+async fn a_webhook_gets_only_what_happens_after_it_is_created(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, quick_outbox(vec![60])).await else {
+        return;
+    };
+    let lock = door(&server).await;
+    unlock(&server, &lock, "performUnlock").await;
+    let receiver = Receiver::start(Answer::Status(200)).await;
+    create(&server, &receiver.url, json!(["UNLOCK"])).await;
+    unlock(&server, &lock, "performUnlock").await;
+    let got = receiver.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "only the unlock after the webhook was created"
+    );
+    assert_eq!(got[0].json()["data"]["seq"], 4);
 }
 
 async fn wait_until_delivered(server: &TestServer, hook: &Webhook, n: usize) -> Vec<Delivery> {
@@ -427,6 +452,7 @@ async fn webhook_functions_check_their_input_and_caller(backend: Backend) {
 
 both!(
     an_unlock_is_delivered_signed,
+    a_webhook_gets_only_what_happens_after_it_is_created,
     a_failing_endpoint_gets_the_event_once_more_then_later_ones_in_order,
     an_endpoint_failing_the_whole_schedule_is_disabled_and_keeps_its_queue,
     webhook_functions_check_their_input_and_caller,

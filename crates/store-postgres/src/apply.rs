@@ -75,7 +75,9 @@ impl PostgresStore {
             .await?;
         crate::outbox::insert_inbox(conn, &changes.inbox).await?;
         crate::outbox::insert_jobs(conn, &changes.jobs).await?;
-        if let Some(dispatch) = latchkey_store::dispatch_job(org_id, &sealed) {
+        if let Some(dispatch) = latchkey_store::dispatch_job(org_id, &sealed)
+            && crate::outbox::has_subscribers(conn, org_id).await?
+        {
             crate::outbox::insert_jobs(conn, &[dispatch]).await?;
         }
         tx.commit().await.map_err(db)?;

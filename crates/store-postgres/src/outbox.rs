@@ -44,6 +44,19 @@ impl Outbox for PostgresStore {
         Ok(jobs)
     }
 
+    async fn queued_after(&self, queue: &str, after_id: i64, limit: i64) -> Result<Vec<JobRecord>> {
+        sqlx::query(sql::QUEUED_AFTER)
+            .bind(queue)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(job_from_row)
+            .collect()
+    }
+
     async fn extend_leases(&self, ids: &[i64], lease_until: i64) -> Result<()> {
         sqlx::query("UPDATE jobs SET lease_until = $1 WHERE id = ANY($2) AND state = 'running'")
             .bind(lease_until)
@@ -90,6 +103,15 @@ impl Outbox for PostgresStore {
             jobs.push((job, attempts));
         }
         Ok(jobs)
+    }
+
+    async fn prune_jobs(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query(sql::PRUNE_JOBS)
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
     }
 
     async fn pending_jobs(&self, kind: &str) -> Result<i64> {
@@ -302,11 +324,24 @@ async fn finish_in(conn: &mut PgConnection, f: &JobFinish) -> Result<()> {
     }
     insert_jobs(conn, &f.enqueue).await?;
     insert_inbox(conn, &f.inbox).await?;
-    sqlx::query(sql::DELETE_FINISHED_JOB)
-        .bind(f.job_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    for id in std::iter::once(&f.job_id).chain(&f.also_done) {
+        if *id != f.job_id {
+            sqlx::query(sql::FINISH_JOB)
+                .bind(id)
+                .bind(JobState::Done.as_str())
+                .bind(f.now)
+                .bind(None::<String>)
+                .bind(f.now)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+        }
+        sqlx::query(sql::DELETE_FINISHED_JOB)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
     Ok(())
 }
 
@@ -396,4 +431,12 @@ pub(crate) async fn write_webhooks(
         }
     }
     Ok(())
+}
+
+pub(crate) async fn has_subscribers(conn: &mut PgConnection, org_id: &str) -> Result<bool> {
+    sqlx::query_scalar(sql::HAS_SUBSCRIBERS)
+        .bind(org_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)
 }

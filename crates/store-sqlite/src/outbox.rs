@@ -1,5 +1,5 @@
-//! The outbox on SQLite. One server owns the file, so its one worker claims jobs inside
-//! `BEGIN IMMEDIATE` transactions, and at start every job left running is freed.
+//! The outbox on SQLite. One server owns the file, so its one worker is the only
+//! claimer, and at start every job left running is freed.
 
 use async_trait::async_trait;
 use latchkey_store::rows::{
@@ -11,36 +11,59 @@ use latchkey_store::{
     AttemptRecord, DeviceRecord, EnrollmentRecord, InboxRecord, JobDraft, JobFinish, JobOutcome,
     JobRecord, JobState, Outbox, Result, StoreError, WebhookRecord,
 };
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::{SqliteStore, db};
 
 #[async_trait]
 impl Outbox for SqliteStore {
     async fn claim_jobs(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<JobRecord>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        let claim = format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2,
-                    updated_at = $1
-             WHERE id IN (
-                 SELECT id FROM jobs
-                 WHERE id IN ({heads}) AND run_at <= $1
-                   AND (state = 'queued' OR lease_until < $1)
-                 ORDER BY run_at, id LIMIT $3)
-             RETURNING *",
+        // The heads are found by a read, which does not hold the write lock that
+        // requests wait for; the short write then takes those still claimable (this
+        // server is the only claimer, so only its own finished jobs can change between).
+        let due = format!(
+            "SELECT id FROM jobs WHERE id IN ({heads}) AND run_at <= $1
+               AND (state = 'queued' OR lease_until < $1)
+             ORDER BY run_at, id LIMIT $2",
             heads = sql::QUEUE_HEADS
         );
-        let rows = sqlx::query(&claim)
+        let ids: Vec<i64> = sqlx::query_scalar(&due)
             .bind(now)
-            .bind(lease_until)
             .bind(limit)
-            .fetch_all(&mut *tx)
+            .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut claim = QueryBuilder::<Sqlite>::new(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ",
+        );
+        claim.push_bind(lease_until).push(", updated_at = ").push_bind(now);
+        claim.push(" WHERE (state = 'queued' OR lease_until < ").push_bind(now);
+        claim.push(") AND id IN (");
+        let mut list = claim.separated(", ");
+        for id in &ids {
+            list.push_bind(id);
+        }
+        claim.push(") RETURNING *");
+        let rows = claim.build().fetch_all(&self.pool).await.map_err(db)?;
         let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;
         jobs.sort_by_key(|job| job.id);
         Ok(jobs)
+    }
+
+    async fn queued_after(&self, queue: &str, after_id: i64, limit: i64) -> Result<Vec<JobRecord>> {
+        sqlx::query(sql::QUEUED_AFTER)
+            .bind(queue)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(job_from_row)
+            .collect()
     }
 
     async fn extend_leases(&self, ids: &[i64], lease_until: i64) -> Result<()> {
@@ -98,6 +121,15 @@ impl Outbox for SqliteStore {
             jobs.push((job, attempts));
         }
         Ok(jobs)
+    }
+
+    async fn prune_jobs(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query(sql::PRUNE_JOBS)
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
     }
 
     async fn pending_jobs(&self, kind: &str) -> Result<i64> {
@@ -310,11 +342,24 @@ async fn finish_in(conn: &mut SqliteConnection, f: &JobFinish) -> Result<()> {
     }
     insert_jobs(conn, &f.enqueue).await?;
     insert_inbox(conn, &f.inbox).await?;
-    sqlx::query(sql::DELETE_FINISHED_JOB)
-        .bind(f.job_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    for id in std::iter::once(&f.job_id).chain(&f.also_done) {
+        if *id != f.job_id {
+            sqlx::query(sql::FINISH_JOB)
+                .bind(id)
+                .bind(JobState::Done.as_str())
+                .bind(f.now)
+                .bind(None::<String>)
+                .bind(f.now)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+        }
+        sqlx::query(sql::DELETE_FINISHED_JOB)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
     Ok(())
 }
 
@@ -404,4 +449,12 @@ pub(crate) async fn write_webhooks(
         }
     }
     Ok(())
+}
+
+pub(crate) async fn has_subscribers(conn: &mut SqliteConnection, org_id: &str) -> Result<bool> {
+    sqlx::query_scalar(sql::HAS_SUBSCRIBERS)
+        .bind(org_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)
 }

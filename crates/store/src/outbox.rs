@@ -171,6 +171,9 @@ pub struct JobFinish {
     pub disable_webhook: Option<String>,
     /// A push device the provider no longer knows.
     pub delete_device: Option<String>,
+    /// Later jobs of the same queue that this run did as well (fan-outs taken
+    /// together); they end `Done` with it.
+    pub also_done: Vec<i64>,
 }
 
 /// The outbox and the notification tables, implemented by each store.
@@ -179,6 +182,9 @@ pub trait Outbox: Send + Sync {
     /// Claims up to `limit` due jobs that head their queue (queued, or running with an
     /// expired lease), counting an attempt and leasing them until `lease_until`.
     async fn claim_jobs(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<JobRecord>>;
+
+    /// Queued jobs of `queue` after job `after_id`, oldest first.
+    async fn queued_after(&self, queue: &str, after_id: i64, limit: i64) -> Result<Vec<JobRecord>>;
 
     /// Extends the lease of jobs still running.
     async fn extend_leases(&self, ids: &[i64], lease_until: i64) -> Result<()>;
@@ -196,6 +202,10 @@ pub trait Outbox: Send + Sync {
         queue: &str,
         limit: i64,
     ) -> Result<Vec<(JobRecord, Vec<AttemptRecord>)>>;
+
+    /// Deletes finished jobs last changed before `before` (epoch ms), with their
+    /// attempts: the delivery log keeps what is newer.
+    async fn prune_jobs(&self, before: i64) -> Result<u64>;
 
     /// Jobs of `kind` not finished (queued, running or held), across queues.
     async fn pending_jobs(&self, kind: &str) -> Result<i64>;

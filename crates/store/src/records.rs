@@ -279,8 +279,9 @@ pub struct WriteSet {
     pub webhooks_delete: Vec<String>,
     pub inbox: Vec<InboxRecord>,
     pub jobs: Vec<JobDraft>,
-    /// Audit entries. With any, a `dispatch` job for them is queued in the same
-    /// transaction: their webhook deliveries and notifications cannot be lost.
+    /// Audit entries. With any, and a webhook or enrollment in the organization, a
+    /// `dispatch` job for them is queued in the same transaction: their webhook
+    /// deliveries and notifications cannot be lost.
     pub activity: Vec<ActivityDraft>,
 }
 

@@ -110,3 +110,15 @@ pub const DEVICES_OF: &str =
 pub const INBOX: &str = "SELECT * FROM inbox
     WHERE org_id = $1 AND user_id = $2 AND ($3 IS NULL OR seq < $3)
     ORDER BY seq DESC LIMIT $4";
+
+/// Binds: org_id. Whether anything listens to the organization's audit entries: without
+/// a webhook or an enrollment there is nothing to fan out, and no dispatch job is queued.
+pub const HAS_SUBSCRIBERS: &str = "SELECT EXISTS (SELECT 1 FROM webhooks WHERE org_id = $1)
+    OR EXISTS (SELECT 1 FROM enrollments WHERE org_id = $1)";
+
+/// Binds: before (epoch ms). Finished jobs (and their attempts) older than this go.
+pub const PRUNE_JOBS: &str = "DELETE FROM jobs WHERE state IN ('done', 'dead') AND updated_at < $1";
+
+/// Binds: queue, after id, limit.
+pub const QUEUED_AFTER: &str = "SELECT * FROM jobs
+    WHERE queue = $1 AND id > $2 AND state = 'queued' ORDER BY id LIMIT $3";

@@ -32,26 +32,45 @@ pub async fn run(state: &AppState, job: &JobRecord) -> Report {
     }
 }
 
+/// Fan-out jobs waiting behind this one that are taken in the same run.
+const TAKE_TOGETHER: i64 = 100;
+
 async fn fan_out(state: &AppState, job: &JobRecord) -> Result<Report, StoreError> {
-    let Ok(range) = serde_json::from_str::<Range>(&job.payload) else {
-        return Ok(Report::abort("malformed dispatch job"));
-    };
     let store = &state.store;
+    // The jobs queued behind this one (this organization's later changes) are done in
+    // the same run: one transaction for a burst of changes instead of one each.
+    let later = store.queued_after(&job.queue, job.id, TAKE_TOGETHER).await?;
+    let mut ranges = Vec::with_capacity(later.len() + 1);
+    for payload in std::iter::once(&job.payload).chain(later.iter().map(|j| &j.payload)) {
+        let Ok(range) = serde_json::from_str::<Range>(payload) else {
+            return Ok(Report::abort("malformed dispatch job"));
+        };
+        ranges.push(range);
+    }
+    let mut report = Report {
+        also_done: later.iter().map(|j| j.id).collect(),
+        ..Report::default()
+    };
     let org = &job.org_id;
     let webhooks = store.webhooks(org).await?;
     let enrollments = store.enrollments(org, None).await?;
     if webhooks.is_empty() && enrollments.is_empty() {
-        return Ok(Report::default());
+        return Ok(report);
     }
-    let entries = store
+    let (first, last) = ranges
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), r| (lo.min(r.from), hi.max(r.to)));
+    let mut entries = store
         .activity_page(
             org,
             &ActivityFilter::default(),
-            ActivityCursor::After(range.from - 1),
-            range.to - range.from + 1,
+            ActivityCursor::After(first - 1),
+            last - first + 1,
         )
         .await?;
-    let mut report = Report::default();
+    // Only the entries of these jobs: others in between were appended when nobody
+    // listened.
+    entries.retain(|e| ranges.iter().any(|r| (r.from..=r.to).contains(&e.seq)));
     let mut notify = Notifier::new(state, org);
     for record in &entries {
         let Ok(raw) = with_hash(record) else { continue };

@@ -33,6 +33,9 @@ impl Wake {
     }
 }
 
+/// How often finished jobs older than `outbox.keep_days` are deleted.
+const PRUNE_EVERY: Duration = Duration::from_mins(10);
+
 /// How one run of a job went.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -43,6 +46,8 @@ pub struct Report {
     pub enqueue: Vec<JobDraft>,
     pub inbox: Vec<InboxRecord>,
     pub delete_device: Option<String>,
+    /// Later jobs of the queue done by this run.
+    pub also_done: Vec<i64>,
 }
 
 /// Success, or a failure worth retrying, or one that retrying cannot mend.
@@ -88,6 +93,8 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     ));
     let poll = Duration::from_millis(settings.poll_ms.max(10));
     let concurrency = settings.concurrency.max(1);
+    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    let keep_ms = i64::from(settings.keep_days) * 86_400_000;
     let mut running: JoinSet<i64> = JoinSet::new();
     let mut in_flight: HashSet<i64> = HashSet::new();
     loop {
@@ -119,6 +126,13 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                     && let Err(e) = state.store.extend_leases(&ids, state.now() + lease_ms).await
                 {
                     tracing::warn!(error = %e, "outbox: lease renewal failed");
+                }
+            }
+            _ = prune.tick() => {
+                match state.store.prune_jobs(state.now() - keep_ms).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(jobs = n, "outbox: old finished jobs deleted"),
+                    Err(e) => tracing::warn!(error = %e, "outbox: pruning failed"),
                 }
             }
             _ = stop.changed() => break,
@@ -197,6 +211,7 @@ fn finish(state: &AppState, job: &JobRecord, at: i64, took: Duration, report: Re
         inbox: report.inbox,
         disable_webhook,
         delete_device: report.delete_device,
+        also_done: report.also_done,
     }
 }
 
