@@ -450,6 +450,46 @@ async fn webhook_functions_check_their_input_and_caller(backend: Backend) {
     assert_eq!(deleted.len(), 1);
 }
 
+/// Two servers over one PostgreSQL: both workers claim, each event is delivered once,
+/// and the endpoint sees them in order.
+#[tokio::test]
+async fn two_servers_share_the_queue_in_order_on_postgres() {
+    let Some(first) = TestServer::start_with(Backend::Postgres, quick_outbox(vec![60])).await
+    else {
+        return;
+    };
+    let second = first.beside(|_| {}).await;
+    let receiver = Receiver::start(Answer::Slow(Duration::from_millis(5))).await;
+    let lock = door(&first).await;
+    create(&first, &receiver.url, json!(["UNLOCK"])).await;
+    let on_second =
+        latchkey_client::Client::new(&second.url).with(latchkey_client::Credentials::Secret {
+            api_key: first.org.api_key.clone(),
+            api_secret: first.org.api_secret.clone(),
+        });
+    for i in 0..30 {
+        let client = if i % 2 == 0 {
+            first.secret_client()
+        } else {
+            on_second.clone()
+        };
+        let done: Value = client
+            .call("performUnlock", &json!({"lockId": lock.lock_id}))
+            .await
+            .unwrap();
+        assert_eq!(done["success"], true);
+    }
+    receiver.wait_for(30, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seqs: Vec<i64> = receiver
+        .received()
+        .iter()
+        .map(|r| r.json()["data"]["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs.len(), 30, "each event once: {seqs:?}");
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+}
+
 both!(
     an_unlock_is_delivered_signed,
     a_webhook_gets_only_what_happens_after_it_is_created,

@@ -39,8 +39,13 @@ impl Outbox for SqliteStore {
         let mut claim = QueryBuilder::<Sqlite>::new(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ",
         );
-        claim.push_bind(lease_until).push(", updated_at = ").push_bind(now);
-        claim.push(" WHERE (state = 'queued' OR lease_until < ").push_bind(now);
+        claim
+            .push_bind(lease_until)
+            .push(", updated_at = ")
+            .push_bind(now);
+        claim
+            .push(" WHERE (state = 'queued' OR lease_until < ")
+            .push_bind(now);
         claim.push(") AND id IN (");
         let mut list = claim.separated(", ");
         for id in &ids {

@@ -39,7 +39,9 @@ async fn fan_out(state: &AppState, job: &JobRecord) -> Result<Report, StoreError
     let store = &state.store;
     // The jobs queued behind this one (this organization's later changes) are done in
     // the same run: one transaction for a burst of changes instead of one each.
-    let later = store.queued_after(&job.queue, job.id, TAKE_TOGETHER).await?;
+    let later = store
+        .queued_after(&job.queue, job.id, TAKE_TOGETHER)
+        .await?;
     let mut ranges = Vec::with_capacity(later.len() + 1);
     for payload in std::iter::once(&job.payload).chain(later.iter().map(|j| &j.payload)) {
         let Ok(range) = serde_json::from_str::<Range>(payload) else {
@@ -57,9 +59,9 @@ async fn fan_out(state: &AppState, job: &JobRecord) -> Result<Report, StoreError
     if webhooks.is_empty() && enrollments.is_empty() {
         return Ok(report);
     }
-    let (first, last) = ranges
-        .iter()
-        .fold((i64::MAX, i64::MIN), |(lo, hi), r| (lo.min(r.from), hi.max(r.to)));
+    let (first, last) = ranges.iter().fold((i64::MAX, i64::MIN), |(lo, hi), r| {
+        (lo.min(r.from), hi.max(r.to))
+    });
     let mut entries = store
         .activity_page(
             org,
