@@ -1,10 +1,11 @@
 //! Audit log entries (spec section 3, Activity entry).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The lock an entry is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityLock {
     pub object_id: String,
@@ -13,7 +14,7 @@ pub struct ActivityLock {
 }
 
 /// Who did it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Initiator {
     pub object_id: String,
@@ -24,7 +25,7 @@ pub struct Initiator {
 }
 
 /// An entry without its `seq` and `hash`, in the field order that is hashed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityBody {
     pub object_id: String,
@@ -40,6 +41,17 @@ pub struct ActivityBody {
     pub status: Option<i64>,
     pub status_name: Option<String>,
     pub reason: Option<String>,
+}
+
+/// An entry as the API shows it: its body with `seq` and `hash` (hex SHA-256 of the
+/// previous hash and the canonical JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityEntry {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub body: ActivityBody,
+    pub hash: String,
 }
 
 /// Every activity entry type.
@@ -66,7 +78,7 @@ pub const ACTIVITY_TYPES: [&str; 19] = [
 ];
 
 /// `getActivity`, and the query of the exports (`types` comma-separated there).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetActivityRequest {
     pub lock_id: Option<String>,

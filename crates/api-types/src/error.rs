@@ -1,5 +1,6 @@
 //! Error codes (spec section 7) and the Parse-style error body.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -56,6 +57,46 @@ impl ErrorCode {
         ErrorCode::LockDidNotComplete,
         ErrorCode::UnknownFunction,
     ];
+
+    /// What the code means, in the words of the contract.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ErrorCode::Internal => {
+                "internal error (details only in the server log, under the request id)"
+            }
+            ErrorCode::ObjectNotFound => {
+                "object not found; for signIn (401): invalid username or password"
+            }
+            ErrorCode::InvalidQuery => "invalid query (bad filter, cursor or limit)",
+            ErrorCode::InvalidJson => "body is not a JSON object (413 when too large)",
+            ErrorCode::IncorrectType => "field of the wrong type (error names the field)",
+            ErrorCode::OperationForbidden => {
+                "operation forbidden for this caller (error says what is needed)"
+            }
+            ErrorCode::DuplicateValue => "duplicate value (lockId, phone or email taken)",
+            ErrorCode::ValidationFailed => {
+                "validation failed (error names the field and rule); 422: an Idempotency-Key reused with another body"
+            }
+            ErrorCode::TooManyRequests => "too many requests (Retry-After header)",
+            ErrorCode::InvalidSessionToken => "invalid session token",
+            ErrorCode::UnknownApiKey => "unknown or revoked API key",
+            ErrorCode::WrongApiSecret => "wrong API secret",
+            ErrorCode::BothSecretAndSession => "both a secret and a session token were sent",
+            ErrorCode::NoSecretOrSession => "neither a secret nor a session token was sent",
+            ErrorCode::UnsupportedVersion => "unsupported Nexkey-Api-Version",
+            ErrorCode::KeyNotValidNow => {
+                "key not valid now: outside its dates or schedules (nextValidAt added when known)"
+            }
+            ErrorCode::Blackout => "blackout in effect",
+            ErrorCode::RemoteUnlockNotAllowed => "remote unlock not allowed for this key",
+            ErrorCode::OneTimeKeyUsed => "one-time key already used",
+            ErrorCode::NoKey => "no key to this lock",
+            ErrorCode::LockDidNotComplete => {
+                "the lock did not complete the command (status, statusName, requestId added)"
+            }
+            ErrorCode::UnknownFunction => "unknown function name",
+        }
+    }
 
     /// The numeric `code` of the error body.
     pub fn code(self) -> i64 {
@@ -122,7 +163,7 @@ impl ErrorCode {
 
 /// The body of every error answer: `{"code": 142, "error": "…"}` plus, for some codes,
 /// extra fields (`nextValidAt`, `status`, `requestId`, …).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorBody {
     pub code: i64,
     pub error: String,

@@ -1,11 +1,12 @@
 //! Lock groups and the requests of the group functions.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::key::{Schedule, ScheduleInput};
 
 /// A group as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
     pub object_id: String,
@@ -21,7 +22,7 @@ pub struct Group {
 }
 
 /// `createGroup`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateGroupRequest {
     pub name: Option<String>,
@@ -33,14 +34,14 @@ pub struct CreateGroupRequest {
 }
 
 /// `getGroup`, `deleteGroup`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupRequest {
     pub group_id: Option<String>,
 }
 
 /// `getGroups`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetGroupsRequest {
     pub limit: Option<i64>,
@@ -48,7 +49,7 @@ pub struct GetGroupsRequest {
 }
 
 /// `modifyGroup`: absent fields stay.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifyGroupRequest {
     pub group_id: Option<String>,
@@ -60,7 +61,7 @@ pub struct ModifyGroupRequest {
 }
 
 /// `addGroupUsers` / `removeGroupUsers`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupUsersRequest {
     pub group_id: Option<String>,
@@ -70,7 +71,7 @@ pub struct GroupUsersRequest {
 }
 
 /// `addGroupLocks` / `removeGroupLocks`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupLocksRequest {
     pub group_id: Option<String>,

@@ -1,5 +1,6 @@
 //! Keys, schedules and the requests of the key functions (spec sections 3 and 4).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -21,6 +22,21 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
     }
 }
 
+/// On the wire a patch is an optional, nullable value.
+impl<T: JsonSchema> JsonSchema for Patch<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        Option::<T>::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        Option::<T>::json_schema(generator)
+    }
+}
+
 impl<T: Serialize> Serialize for Patch<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -31,7 +47,7 @@ impl<T: Serialize> Serialize for Patch<T> {
 }
 
 /// A schedule as the API shows it (and stores it): local times without offset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Schedule {
     pub object_id: String,
@@ -47,7 +63,7 @@ pub struct Schedule {
 
 /// A schedule as a client sends it. `repeatType` is a number (0–3) or a name
 /// (`"WEEKLY"`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleInput {
     pub object_id: Option<String>,
@@ -62,7 +78,7 @@ pub struct ScheduleInput {
 }
 
 /// The lock of a key, as the key shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyLock {
     pub object_id: String,
@@ -72,7 +88,7 @@ pub struct KeyLock {
 }
 
 /// The holder of a key; a pending key shows the invited phone or email and no objectId.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyUser {
     pub object_id: Option<String>,
@@ -83,7 +99,7 @@ pub struct KeyUser {
 }
 
 /// A key (Nexkey's `KeyRelationship`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Key {
     pub object_id: String,
@@ -109,7 +125,7 @@ pub struct Key {
 }
 
 /// `sendKey`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendKeyRequest {
     pub lock_id: Option<String>,
@@ -130,7 +146,7 @@ pub struct SendKeyRequest {
 }
 
 /// `revokeKey`: by `keyId`, or by locks and people.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RevokeKeyRequest {
     pub key_id: Option<String>,
@@ -143,7 +159,7 @@ pub struct RevokeKeyRequest {
 }
 
 /// `modifyKey`: absent fields stay; `null` clears `startDate`/`endDate`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifyKeyRequest {
     pub key_id: Option<String>,
@@ -158,7 +174,7 @@ pub struct ModifyKeyRequest {
 }
 
 /// `getUserKeys`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetUserKeysRequest {
     pub email: Option<String>,
@@ -168,7 +184,7 @@ pub struct GetUserKeysRequest {
 }
 
 /// `getLockUsers`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetLockUsersRequest {
     pub lock_id: Option<String>,
@@ -177,7 +193,7 @@ pub struct GetLockUsersRequest {
 }
 
 /// `explainAccess`: about `userId`/`email`/`phone`, or the caller when none is given.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExplainAccessRequest {
     pub lock_id: Option<String>,
@@ -188,7 +204,7 @@ pub struct ExplainAccessRequest {
 }
 
 /// One rule `explainAccess` checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessRule {
     pub rule: String,
@@ -197,7 +213,7 @@ pub struct AccessRule {
 }
 
 /// `explainAccess` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessExplanation {
     pub allowed: bool,

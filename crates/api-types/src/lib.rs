@@ -15,7 +15,9 @@ pub mod notify;
 pub mod unlock;
 pub mod user;
 
-pub use activity::{ACTIVITY_TYPES, ActivityBody, ActivityLock, GetActivityRequest, Initiator};
+pub use activity::{
+    ACTIVITY_TYPES, ActivityBody, ActivityEntry, ActivityLock, GetActivityRequest, Initiator,
+};
 pub use error::{ErrorBody, ErrorCode};
 pub use group::{
     CreateGroupRequest, GetGroupsRequest, Group, GroupLocksRequest, GroupRequest,
@@ -44,14 +46,15 @@ pub use user::{
     RotateApiSecretRequest, SignInRequest, SignUpRequest, SignedIn, User, UserType,
 };
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A successful answer: HTTP 200, `{"result": …}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Envelope<T> {
     pub result: T,
 }
 
 /// The empty object some functions answer with.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Empty {}

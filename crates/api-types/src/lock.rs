@@ -1,9 +1,10 @@
 //! Locks and their drivers (spec sections 3 and 5).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// `CORE` (battery lock), `CONTROLLER` (door controller) or `OTHER`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum LockType {
     Core,
@@ -12,7 +13,7 @@ pub enum LockType {
 }
 
 /// How the server reaches the device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Driver {
     /// Plays the whole status sequence; `offline` answers 200, `failAt` fails at that
@@ -65,7 +66,7 @@ pub enum Driver {
 }
 
 /// The topic convention of an MQTT lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MqttPreset {
     Zigbee2mqtt,
@@ -91,7 +92,7 @@ impl Default for Driver {
 }
 
 /// A lock as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Lock {
     pub object_id: String,
@@ -131,14 +132,14 @@ mod tests {
 }
 
 /// Requests naming one lock (`getLock`, `removeLock`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LockRequest {
     pub lock_id: Option<String>,
 }
 
 /// `getLocks`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetLocksRequest {
     pub limit: Option<i64>,
@@ -146,7 +147,7 @@ pub struct GetLocksRequest {
 }
 
 /// `registerLock` (secret only).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterLockRequest {
     pub lock_id: Option<String>,
@@ -159,7 +160,7 @@ pub struct RegisterLockRequest {
 }
 
 /// `modifyLock`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifyLockRequest {
     pub lock_id: Option<String>,
@@ -171,7 +172,7 @@ pub struct ModifyLockRequest {
 }
 
 /// `transferOwnership`: the new owner by email or phone.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransferOwnershipRequest {
     pub lock_id: Option<String>,

@@ -1,6 +1,7 @@
 //! Notifications, messaging, push devices and webhooks (spec section 4, Notifications and
 //! messaging, Webhooks).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -39,7 +40,7 @@ pub fn category_of(entry_type: &str) -> Option<&'static str> {
 
 /// `enrollNotifications`, and `modifyNotificationEnrollment` (with `enrollmentId`;
 /// absent fields stay).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnrollmentRequest {
     pub enrollment_id: Option<String>,
@@ -53,7 +54,7 @@ pub struct EnrollmentRequest {
 }
 
 /// An enrollment as the API shows it. `lockIds` are objectIds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Enrollment {
     pub object_id: String,
@@ -67,14 +68,14 @@ pub struct Enrollment {
 }
 
 /// `unenrollNotifications`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnrollmentIdRequest {
     pub enrollment_id: Option<String>,
 }
 
 /// `registerPushDevice`: `token` for `apns` and `fcm`, `url` for `webhook`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterDeviceRequest {
     pub platform: Option<String>,
@@ -84,7 +85,7 @@ pub struct RegisterDeviceRequest {
 
 /// A push device. `secret` (the signing secret of a `webhook` device) is shown once, at
 /// registration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Device {
     pub object_id: String,
@@ -97,14 +98,14 @@ pub struct Device {
 }
 
 /// `unregisterPushDevice`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceIdRequest {
     pub device_id: Option<String>,
 }
 
 /// `sendMessage`: exactly one of `lockIds`, `groupId`, `userIds`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendMessageRequest {
     pub title: Option<String>,
@@ -115,7 +116,7 @@ pub struct SendMessageRequest {
 }
 
 /// What `sendMessage` answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageSent {
     pub message_id: String,
@@ -123,7 +124,7 @@ pub struct MessageSent {
 }
 
 /// `getMessages`: newest first; `before` is a message's `seq`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetMessagesRequest {
     pub limit: Option<i64>,
@@ -132,7 +133,7 @@ pub struct GetMessagesRequest {
 
 /// A message or notification in a user's inbox. `kind` is `MESSAGE` (sent by
 /// `sendMessage`, with `from`) or `NOTIFICATION` (an enrollment matched `activity`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     pub object_id: String,
@@ -147,7 +148,7 @@ pub struct Message {
 }
 
 /// `createWebhook`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateWebhookRequest {
     pub url: Option<String>,
@@ -157,7 +158,7 @@ pub struct CreateWebhookRequest {
 
 /// A webhook endpoint. `secret` is shown once, by `createWebhook`. `enabled` turns false
 /// when deliveries kept failing for the whole retry schedule; its queue is kept.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Webhook {
     pub object_id: String,
@@ -172,14 +173,14 @@ pub struct Webhook {
 }
 
 /// `deleteWebhook`, `enableWebhook`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookRequest {
     pub webhook_id: Option<String>,
 }
 
 /// `getWebhookDeliveries`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetDeliveriesRequest {
     pub webhook_id: Option<String>,
@@ -189,7 +190,7 @@ pub struct GetDeliveriesRequest {
 /// One event sent (or to be sent) to a webhook, newest first, with every attempt.
 /// `state`: `QUEUED`, `SENDING`, `DELIVERED`, `FAILED` (gave up) or `HELD` (the endpoint
 /// is disabled).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
     /// The `webhook-id` header: the same on every attempt.
@@ -204,7 +205,7 @@ pub struct Delivery {
 }
 
 /// One try at a delivery: HTTP status (none when no answer came), time taken, error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
     pub at: String,

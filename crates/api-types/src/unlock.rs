@@ -1,12 +1,13 @@
 //! Remote unlock and lock requests (spec section 4, Unlocking).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::activity::Initiator;
 
 /// `performUnlock` / `performLock`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PerformUnlockRequest {
     pub lock_id: Option<String>,
@@ -24,14 +25,14 @@ pub struct PerformUnlockRequest {
 }
 
 /// `getUnlockStatus`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UnlockStatusRequest {
     pub request_id: Option<String>,
 }
 
 /// One status a request passed through.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusStep {
     pub status: u16,
@@ -40,7 +41,7 @@ pub struct StatusStep {
 }
 
 /// A remote unlock or lock request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UnlockRequest {
     pub request_id: String,
@@ -54,7 +55,7 @@ pub struct UnlockRequest {
 }
 
 /// `setLockdown`: `lockIds` or `all: true`, and whether lockdown is on.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SetLockdownRequest {
     pub lock_ids: Option<Vec<String>>,
@@ -63,7 +64,7 @@ pub struct SetLockdownRequest {
 }
 
 /// What `setLockdown` did to one lock: with lockdown on, the lock command it sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LockdownResult {
     pub lock_id: String,

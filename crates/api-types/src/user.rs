@@ -1,9 +1,10 @@
 //! Users, sessions and the organization's API secret.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// `USER` (a person) or `VIRTUAL` (an API key acting with its secret).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum UserType {
     User,
@@ -11,7 +12,7 @@ pub enum UserType {
 }
 
 /// A user as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub object_id: String,
@@ -26,7 +27,7 @@ pub struct User {
 }
 
 /// `signIn` / `signUp` answer: the user and a new session token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignedIn {
     #[serde(flatten)]
@@ -35,7 +36,7 @@ pub struct SignedIn {
 }
 
 /// `signIn`: `userIdentifier` is an email or a phone.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignInRequest {
     pub user_identifier: Option<String>,
@@ -43,7 +44,7 @@ pub struct SignInRequest {
 }
 
 /// `signUp`: an email or a phone (or both) and a password of at least 10 characters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignUpRequest {
     pub first_name: Option<String>,
@@ -54,7 +55,7 @@ pub struct SignUpRequest {
 }
 
 /// `modifyCurrentUser`: a new `password` needs the `currentPassword`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifyCurrentUserRequest {
     pub first_name: Option<String>,
@@ -65,7 +66,7 @@ pub struct ModifyCurrentUserRequest {
 
 /// `modifyCurrentUser` answer. A password change ends every session of the user,
 /// the caller's too, so the answer carries a fresh `sessionToken` in that case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifiedUser {
     #[serde(flatten)]
@@ -75,7 +76,7 @@ pub struct ModifiedUser {
 }
 
 /// `getUser`: exactly one of `userId`, `email`, `phone`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetUserRequest {
     pub user_id: Option<String>,
@@ -84,21 +85,21 @@ pub struct GetUserRequest {
 }
 
 /// `rotateApiSecret`: how long the old secret keeps working (default 0, at most 7 days).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RotateApiSecretRequest {
     pub grace_seconds: Option<i64>,
 }
 
 /// `rotateApiSecret` answer: the new secret, shown once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiSecret {
     pub api_secret: String,
 }
 
 /// `latchkey org create` output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationCreated {
     pub organization_id: String,

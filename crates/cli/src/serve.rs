@@ -18,6 +18,9 @@ pub struct ServeArgs {
     /// Do not create the demo organization on a new database.
     #[arg(long)]
     no_demo: bool,
+    /// Answer every function with its documented example: no database, no credentials.
+    #[arg(long)]
+    mock: bool,
 }
 
 pub async fn run(mut settings: Settings, unknown_keys: &[String], args: ServeArgs) -> Result<()> {
@@ -30,6 +33,9 @@ pub async fn run(mut settings: Settings, unknown_keys: &[String], args: ServeArg
     init_logs(&settings)?;
     for key in unknown_keys {
         tracing::warn!(key = %key, "unknown configuration key ignored");
+    }
+    if args.mock {
+        return mock(&settings).await;
     }
     let store = storage::open(settings.database.as_str())
         .await
@@ -60,6 +66,24 @@ pub async fn run(mut settings: Settings, unknown_keys: &[String], args: ServeArg
     tracing::info!(%address, "listening");
     latchkey_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `serve --mock`: the documented examples, with no database and no credentials.
+async fn mock(settings: &Settings) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let url = base_url(listener.local_addr()?);
+    let shutdown = latchkey_server::shutdown_signal().context("installing signal handlers")?;
+    println!(
+        "Latchkey {} mock server is listening on {url}: every function answers its example \
+         (no database, no credentials; reference at {url}/docs)",
+        env!("CARGO_PKG_VERSION")
+    );
+    axum::serve(listener, latchkey_server::reference::mock::app())
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 

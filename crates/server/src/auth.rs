@@ -132,10 +132,25 @@ fn secret_matches(key: &ApiKeyRecord, secret: &str, now: i64) -> bool {
     current | previous
 }
 
+/// Who may call a function, as its documentation says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The API key alone (`signIn`, `signUp`).
+    Key,
+    /// The key and its secret: the organization.
+    Secret,
+    /// The key and a session token: a signed-in person.
+    Session,
+    /// Either.
+    SecretOrSession,
+}
+
 /// A principal a handler can ask for.
 pub trait Principal: Sized {
     /// The credentials the function needs.
     const ACCESS: Access;
+    /// Which credentials the function takes, for its documentation.
+    const AUDIENCE: Audience;
     fn from_authenticated(auth: Authenticated) -> Result<Self, ApiError>;
 }
 
@@ -194,6 +209,7 @@ impl Caller {
 
 impl Principal for KeyOnly {
     const ACCESS: Access = Access::KeyOnly;
+    const AUDIENCE: Audience = Audience::Key;
     fn from_authenticated(auth: Authenticated) -> Result<Self, ApiError> {
         match auth {
             Authenticated::KeyOnly(key)
@@ -205,6 +221,7 @@ impl Principal for KeyOnly {
 
 impl Principal for Caller {
     const ACCESS: Access = Access::Caller;
+    const AUDIENCE: Audience = Audience::SecretOrSession;
     fn from_authenticated(auth: Authenticated) -> Result<Self, ApiError> {
         match auth {
             Authenticated::Virtual(key) => Ok(Caller::Virtual(VirtualCaller {
@@ -231,6 +248,7 @@ impl Principal for Caller {
 
 impl Principal for VirtualCaller {
     const ACCESS: Access = Access::Caller;
+    const AUDIENCE: Audience = Audience::Secret;
     fn from_authenticated(auth: Authenticated) -> Result<Self, ApiError> {
         match Caller::from_authenticated(auth)? {
             Caller::Virtual(v) => Ok(v),
@@ -243,6 +261,7 @@ impl Principal for VirtualCaller {
 
 impl Principal for SessionCaller {
     const ACCESS: Access = Access::Caller;
+    const AUDIENCE: Audience = Audience::Session;
     fn from_authenticated(auth: Authenticated) -> Result<Self, ApiError> {
         match Caller::from_authenticated(auth)? {
             Caller::Session(s) => Ok(s),

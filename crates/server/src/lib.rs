@@ -18,6 +18,7 @@ mod live;
 pub mod outbox;
 pub mod password;
 pub mod provision;
+pub mod reference;
 pub mod router;
 pub mod schedules;
 pub mod state;
@@ -68,6 +69,9 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/events", get(live::events))
+        .route("/openapi.json", get(reference::openapi_json))
+        .route("/postman.json", get(reference::postman_json))
+        .route("/docs", get(reference::docs_page))
         .route("/export/activity.csv", get(export::csv))
         .route("/export/activity.jsonl", get(export::jsonl))
         .route("/rest/functions/{name}", post(transport::call_function))

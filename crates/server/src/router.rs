@@ -10,12 +10,13 @@ use std::pin::Pin;
 
 use latchkey_api_types::ErrorCode;
 use latchkey_core::version::ApiVersion;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::auth::{Access, Authenticated, Principal};
+use crate::auth::{Access, Audience, Authenticated, Principal};
 use crate::error::ApiError;
 use crate::functions::{
     activity, explain, groups, keys, lockdown, locks, notify, organization, session, unlock,
@@ -34,9 +35,16 @@ pub struct Ctx {
 type Reply = Pin<Box<dyn Future<Output = Result<Box<RawValue>, ApiError>> + Send>>;
 type Handler = Box<dyn Fn(Ctx, Authenticated, Map<String, Value>) -> Reply + Send + Sync>;
 
+/// A function's request or result, described (from its Rust type) for the OpenAPI
+/// document.
+pub type Describe = fn(&mut SchemaGenerator) -> Schema;
+
 /// One function of the API.
 pub struct Function {
     pub access: Access,
+    pub audience: Audience,
+    pub request: Describe,
+    pub result: Describe,
     handler: Handler,
 }
 
@@ -149,13 +157,16 @@ impl Functions {
 fn function<P, Req, Res, F, Fut>(handler: F) -> Function
 where
     P: Principal + Send + 'static,
-    Req: DeserializeOwned + Send + 'static,
-    Res: Serialize,
+    Req: DeserializeOwned + JsonSchema + Send + 'static,
+    Res: Serialize + JsonSchema,
     F: Fn(Ctx, P, Req) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Res, ApiError>> + Send + 'static,
 {
     Function {
         access: P::ACCESS,
+        audience: P::AUDIENCE,
+        request: |generator| generator.subschema_for::<Req>(),
+        result: |generator| generator.subschema_for::<Res>(),
         handler: Box::new(move |ctx, auth, body| {
             let args = P::from_authenticated(auth).and_then(|p| Ok((p, parse_body(body)?)));
             match args {

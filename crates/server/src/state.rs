@@ -16,6 +16,7 @@ use crate::outbox::Wake;
 use crate::outbox::invite::Notifiers;
 use crate::outbox::push::Providers;
 use crate::password::Passwords;
+use crate::reference::Reference;
 use crate::router::Functions;
 use crate::throttle::SignInThrottle;
 use crate::unlock::Unlocks;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub outbox: Arc<Wake>,
     pub push: Arc<Providers>,
     pub notifiers: Arc<Notifiers>,
+    /// The OpenAPI document, the docs page and the Postman collection.
+    pub reference: Arc<Reference>,
     pub clock: Clock,
 }
 
@@ -55,6 +58,8 @@ impl AppState {
                     None
                 }
             });
+        let functions = Arc::new(Functions::table());
+        let reference = Arc::new(Reference::new(&functions));
         let push = Arc::new(Providers::new(&settings.push));
         let notifiers = Arc::new(Notifiers::new(&settings.email, &settings.sms));
         AppState {
@@ -62,7 +67,7 @@ impl AppState {
             store,
             passwords: Arc::new(Passwords::new()),
             throttle: Arc::new(throttle),
-            functions: Arc::new(Functions::table()),
+            functions,
             unlocks: Arc::new(Unlocks::default()),
             events: Events::default(),
             http: reqwest::Client::builder()
@@ -74,6 +79,7 @@ impl AppState {
             outbox: Arc::new(Wake::default()),
             push,
             notifiers,
+            reference,
             clock: Clock::default(),
         }
     }

@@ -1,7 +1,9 @@
 //! `getActivity`, and the filters it shares with the exports.
 
-use latchkey_api_types::{ACTIVITY_TYPES, ErrorCode, GetActivityRequest};
+use latchkey_api_types::{ACTIVITY_TYPES, ActivityEntry, ErrorCode, GetActivityRequest};
 use latchkey_store::{ActivityFilter, ActivityRecord};
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::auth::Caller;
@@ -19,7 +21,7 @@ pub async fn get_activity(
     ctx: Ctx,
     who: Caller,
     req: GetActivityRequest,
-) -> Result<Vec<Box<RawValue>>, ApiError> {
+) -> Result<Vec<Entry>, ApiError> {
     let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(invalid_query(format!(
@@ -36,7 +38,23 @@ pub async fn get_activity(
         .store
         .activity_page(who.org_id(), &filter, cursor, limit)
         .await?;
-    records.iter().map(with_hash).collect()
+    records.iter().map(|r| with_hash(r).map(Entry)).collect()
+}
+
+/// An entry as stored, answered without being parsed again; described as
+/// [`ActivityEntry`].
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct Entry(pub Box<RawValue>);
+
+impl JsonSchema for Entry {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        ActivityEntry::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ActivityEntry::json_schema(generator)
+    }
 }
 
 /// The store filter of a request; 102 for a bad filter, 101 for a lock that is not
