@@ -8,6 +8,7 @@
 //! - `latchkey config default` prints a commented default configuration.
 
 mod audit;
+mod remote;
 mod serve;
 
 use std::path::PathBuf;
@@ -51,10 +52,70 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Call a function of a running server and print its result.
+    #[command(
+        after_help = "Examples:\n  latchkey call getLocks '{\"limit\": 10}' --api-key lk_… --secret lks_…\n  latchkey call sendKey @key.json\n  echo '{}' | latchkey call getCurrentUser -"
+    )]
+    Call {
+        /// The function's name, e.g. getLocks.
+        function: String,
+        /// The body: JSON, @file, or - for standard input (default {}).
+        body: Option<String>,
+        #[command(flatten)]
+        connection: remote::Connection,
+    },
+    /// Sign in and save the session for later commands (readable by you only).
+    #[command(
+        after_help = "Example:\n  LATCHKEY_PASSWORD=… latchkey signin ada@example.com --api-key lk_…"
+    )]
+    Signin {
+        /// Email or phone.
+        identifier: String,
+        #[command(flatten)]
+        connection: remote::Connection,
+    },
+    /// End the saved session.
+    #[command(after_help = "Example:\n  latchkey signout")]
+    Signout {
+        #[command(flatten)]
+        connection: remote::Connection,
+    },
+    /// Open a lock, printing each status as the lock reaches it.
+    #[command(after_help = "Example:\n  latchkey unlock 4703 --api-key lk_… --secret lks_…")]
+    Unlock {
+        /// The lock's lockId or objectId.
+        lock: String,
+        #[command(flatten)]
+        connection: remote::Connection,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  latchkey completions bash > /etc/bash_completion.d/latchkey"
+    )]
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
+    /// Export a running server's audit log (oldest first) as CSV or JSON lines.
+    #[command(
+        after_help = "Example:\n  latchkey audit export --from 2026-12-01T00:00:00Z --format csv > december.csv"
+    )]
+    Export {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: remote::Format,
+        /// Entries at or after this time (ISO-8601).
+        #[arg(long)]
+        from: Option<String>,
+        /// Entries before this time (ISO-8601).
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this lock's entries.
+        #[arg(long)]
+        lock: Option<String>,
+        #[command(flatten)]
+        connection: remote::Connection,
+    },
     /// Check the hash chain of every organization's log (or one's); exits 1 and names the
     /// first entry that does not match when one was changed.
     Verify {
@@ -148,6 +209,43 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 anyhow::bail!("the audit log was changed")
             }
+        }
+        Command::Audit(AuditCommand::Export {
+            format,
+            from,
+            to,
+            lock,
+            connection,
+        }) => {
+            remote::export(
+                &connection,
+                format,
+                from.as_deref(),
+                to.as_deref(),
+                lock.as_deref(),
+            )
+            .await
+        }
+        Command::Call {
+            function,
+            body,
+            connection,
+        } => remote::call(&connection, &function, body.as_deref()).await,
+        Command::Signin {
+            identifier,
+            connection,
+        } => remote::sign_in(&connection, &identifier).await,
+        Command::Signout { connection } => remote::sign_out(&connection).await,
+        Command::Unlock { lock, connection } => remote::unlock(&connection, &lock).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "latchkey",
+                &mut std::io::stdout(),
+            );
+            Ok(())
         }
         Command::Config(ConfigCommand::Default) => {
             print!("{}", config::DEFAULT_TOML);

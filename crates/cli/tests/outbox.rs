@@ -6,79 +6,22 @@
 #[path = "../../server/tests/common/receiver.rs"]
 mod receiver;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::Duration;
 
+use common::{WAIT, field, kill, serve};
 use latchkey_client::{Client, Credentials};
 use receiver::{Answer, Receiver};
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(20);
-
-/// Starts `latchkey serve` on `database`; answers the process and its URL, and the demo
-/// credentials when it printed them.
-fn serve(dir: &std::path::Path, database: &str) -> (Child, String, Option<(String, String)>) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("LATCHKEY_") {
-            command.env_remove(name);
-        }
-    }
-    let mut child = command
-        .current_dir(dir)
-        .env("LATCHKEY_OUTBOX__POLL_MS", "20")
-        .env("LATCHKEY_OUTBOX__LEASE_SECONDS", "2")
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start latchkey");
-    // Lines are read on a thread of their own (so the server never blocks on a full
-    // pipe); the demo credentials follow the first line at once, if at all.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = tx.send(line);
-        }
-    });
-    let first = rx.recv_timeout(WAIT).expect("serve printed its address");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("url")
-        .to_owned();
-    let mut key = None;
-    let mut credentials = None;
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(2)) {
-        let line = line.trim();
-        if let Some(k) = line.strip_prefix("API key") {
-            key = Some(k.trim().to_owned());
-        }
-        if let Some(s) = line.strip_prefix("API secret") {
-            credentials = Some((key.clone().expect("key before secret"), s.trim().to_owned()));
-            break;
-        }
-    }
-    (child, url, credentials)
-}
-
-fn kill(mut child: Child) {
-    let killed = Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    child.wait().unwrap();
-}
-
 async fn survives_a_crash(database: &str) {
     let dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::start(Answer::Hang).await;
-    let (first, url, credentials) = serve(dir.path(), database);
-    let (api_key, api_secret) = credentials.expect("demo credentials on a new database");
+    let (first, url, banner) = serve(dir.path(), database, &[]);
+    let api_key = field(&banner, "API key").expect("demo credentials on a new database");
+    let api_secret = field(&banner, "API secret").unwrap();
     let client = Client::new(&url).with(Credentials::Secret {
         api_key: api_key.clone(),
         api_secret: api_secret.clone(),
@@ -99,7 +42,7 @@ async fn survives_a_crash(database: &str) {
     let before = receiver.wait_for(1, WAIT).await;
     kill(first); // mid-delivery: the receiver has not answered
     receiver.set_default(Answer::Status(200));
-    let (second, url, _) = serve(dir.path(), database);
+    let (second, url, _) = serve(dir.path(), database, &[]);
     let after = receiver.wait_for(2, WAIT).await;
     assert_eq!(
         after[1].header("webhook-id"),

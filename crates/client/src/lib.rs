@@ -29,6 +29,30 @@ pub enum Credentials {
     },
 }
 
+impl Credentials {
+    /// The headers that carry these credentials.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Credentials::None => Vec::new(),
+            Credentials::Key { api_key } => vec![(headers::API_KEY, api_key.clone())],
+            Credentials::Secret {
+                api_key,
+                api_secret,
+            } => vec![
+                (headers::API_KEY, api_key.clone()),
+                (headers::API_SECRET, api_secret.clone()),
+            ],
+            Credentials::Session {
+                api_key,
+                session_token,
+            } => vec![
+                (headers::API_KEY, api_key.clone()),
+                (headers::SESSION_TOKEN, session_token.clone()),
+            ],
+        }
+    }
+}
+
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -112,22 +136,9 @@ impl Client {
     ) -> Result<T> {
         let url = format!("{}/rest/functions/{function}", self.base);
         let mut request = self.http.post(url).json(body);
-        request = match &self.credentials {
-            Credentials::None => request,
-            Credentials::Key { api_key } => request.header(headers::API_KEY, api_key),
-            Credentials::Secret {
-                api_key,
-                api_secret,
-            } => request
-                .header(headers::API_KEY, api_key)
-                .header(headers::API_SECRET, api_secret),
-            Credentials::Session {
-                api_key,
-                session_token,
-            } => request
-                .header(headers::API_KEY, api_key)
-                .header(headers::SESSION_TOKEN, session_token),
-        };
+        for (name, value) in self.credentials.headers() {
+            request = request.header(name, value);
+        }
         let response = request.send().await?;
         let status = response.status().as_u16();
         let retry_after = response

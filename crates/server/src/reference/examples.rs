@@ -3,6 +3,7 @@
 //! request and result *types* come from the handlers themselves (see
 //! [`crate::router::Function`]); a test checks each example against them.
 
+use latchkey_core::status::name;
 use serde_json::{Value, json};
 
 /// One function's documentation.
@@ -69,20 +70,15 @@ fn initiator() -> Value {
     json!({"objectId": USER_ID, "firstName": "Ada", "lastName": "Smets", "type": "USER"})
 }
 
-fn unlock_request(status: i64, name: &str) -> Value {
-    let steps = [
-        (10, "INITIATED"),
-        (20, "RECEIVED"),
-        (30, "CONNECTING"),
-        (40, "CONNECTED"),
-        (50, "AUTHENTICATING"),
-        (60, "AUTHENTICATED"),
-        (status, name),
-    ];
-    json!({"requestId": "Ur6Tq1Zp0s", "lockId": "4703", "status": status, "statusName": name,
-           "success": status == 70 || status == 80,
+fn unlock_request(status: u16) -> Value {
+    let steps: Vec<Value> = [10, 20, 30, 40, 50, 60, status]
+        .iter()
+        .map(|s| json!({"status": s, "statusName": name(*s), "at": AT}))
+        .collect();
+    json!({"requestId": "Ur6Tq1Zp0s", "lockId": "4703", "status": status, "statusName": name(status),
+           "success": latchkey_core::status::is_success(status),
            "initiator": initiator(), "onBehalfOf": {"externalId": "guest-42", "name": "Front desk"},
-           "history": steps.iter().map(|(s, n)| json!({"status": s, "statusName": n, "at": AT})).collect::<Vec<_>>()})
+           "history": steps})
 }
 
 fn entry() -> Value {
@@ -377,7 +373,7 @@ pub fn docs() -> Vec<Doc> {
             "Opens a lock through its driver after the access decision; waits for the device's answer unless wait is false. A loosely coupled integration names its own user in `user`.",
             &[101, 142, 610, 611, 612, 613, 614, 620],
             json!({"lockId": "4703", "user": {"externalId": "guest-42", "name": "Front desk"}}),
-            unlock_request(70, "UNLOCKED"),
+            unlock_request(70),
         ),
         doc(
             "performLock",
@@ -385,7 +381,7 @@ pub fn docs() -> Vec<Doc> {
             "Locks a lock through its driver (admins, or keys that may unlock remotely).",
             &[101, 142, 610, 611, 612, 614, 620],
             json!({"lockId": "4703"}),
-            unlock_request(80, "LOCKED"),
+            unlock_request(80),
         ),
         doc(
             "getUnlockStatus",
@@ -393,7 +389,7 @@ pub fn docs() -> Vec<Doc> {
             "The status and history of an unlock or lock request.",
             &[101, 142],
             json!({"requestId": "Ur6Tq1Zp0s"}),
-            unlock_request(70, "UNLOCKED"),
+            unlock_request(70),
         ),
         doc(
             "setLockdown",

@@ -58,7 +58,7 @@ fn request(doc: &Doc, audience: Audience) -> Value {
     match audience {
         Audience::Key => {}
         Audience::Session => {
-            headers.push(header("Nexkey-Session-Token", "{{Nexkey-Session-Token}}"))
+            headers.push(header("Nexkey-Session-Token", "{{Nexkey-Session-Token}}"));
         }
         Audience::Secret | Audience::SecretOrSession => {
             headers.push(header("Nexkey-Api-Secret", "{{Nexkey-Api-Secret}}"));

@@ -1,0 +1,131 @@
+//! The command line as a client of a running demo server: `call`, `signin` (the saved
+//! session, mode 0600), `unlock` with its live steps, `audit export`, `completions`, and
+//! errors as `error CODE: message` with a failing exit status.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Output;
+
+use common::{field, kill, latchkey, serve};
+use serde_json::Value;
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    latchkey()
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run latchkey")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn the_cli_calls_signs_in_unlocks_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/latchkey.db", dir.path().display());
+    let (server, url, banner) = serve(dir.path(), &database, &[]);
+    let key = field(&banner, "API key").unwrap();
+    let secret = field(&banner, "API secret").unwrap();
+    let email = field(&banner, "Admin email").unwrap();
+    let password = field(&banner, "Admin password").unwrap();
+    let config_home = home.path().to_str().unwrap();
+    let as_org = [
+        ("LATCHKEY_URL", url.as_str()),
+        ("LATCHKEY_API_KEY", key.as_str()),
+        ("LATCHKEY_API_SECRET", secret.as_str()),
+        ("XDG_CONFIG_HOME", config_home),
+    ];
+
+    // call: pretty JSON of the result.
+    let locks: Value = serde_json::from_str(&stdout(&run(&["call", "getLocks"], &as_org))).unwrap();
+    let lock_id = locks[0]["lockId"].as_str().unwrap().to_owned();
+    assert_eq!(locks.as_array().unwrap().len(), 2);
+    let body_file = dir.path().join("body.json");
+    std::fs::write(&body_file, format!("{{\"lockId\": \"{lock_id}\"}}")).unwrap();
+    let lock: Value = serde_json::from_str(&stdout(&run(
+        &["call", "getLock", &format!("@{}", body_file.display())],
+        &as_org,
+    )))
+    .unwrap();
+    assert_eq!(lock["lockId"], lock_id.as_str());
+    // Errors: the code and message, and a failing status.
+    let failed = run(&["call", "getLock", "{\"lockId\": \"nope\"}"], &as_org);
+    assert!(!failed.status.success());
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(said.starts_with("error: error 101: "), "{said}");
+    let failed = run(&["call", "getLock", "{not json"], &as_org);
+    assert!(!failed.status.success());
+
+    // signin saves a session readable by its owner only; later calls use it.
+    let as_person = [
+        ("LATCHKEY_URL", url.as_str()),
+        ("LATCHKEY_API_KEY", key.as_str()),
+        ("LATCHKEY_PASSWORD", password.as_str()),
+        ("XDG_CONFIG_HOME", config_home),
+    ];
+    let said = stdout(&run(&["signin", &email], &as_person));
+    assert!(said.contains("Signed in as"), "{said}");
+    let saved = home.path().join("latchkey/session.json");
+    let mode = std::fs::metadata(&saved).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let me: Value =
+        serde_json::from_str(&stdout(&run(&["call", "getCurrentUser"], &as_person))).unwrap();
+    assert_eq!(me["primaryEmail"], email.as_str());
+    assert_eq!(me["type"], "USER");
+
+    // unlock: every step, in order, as it happens.
+    let steps = stdout(&run(&["unlock", &lock_id], &as_org));
+    let names: Vec<&str> = steps
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "INITIATED",
+            "RECEIVED",
+            "AUTHD_BY_SERVER",
+            "LOCK_FOUND",
+            "CONNECTED",
+            "AUTHD_BY_LOCK",
+            "UNLOCKED"
+        ]
+    );
+
+    // audit export: the unlock is in the log.
+    let lines = stdout(&run(&["audit", "export", "--format", "jsonl"], &as_org));
+    let types: Vec<String> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(types.contains(&"UNLOCK".to_owned()), "{types:?}");
+    let csv = stdout(&run(
+        &["audit", "export", "--format", "csv", "--lock", &lock_id],
+        &as_org,
+    ));
+    assert!(csv.starts_with("seq,at,type"), "{csv}");
+
+    // signout forgets the session.
+    stdout(&run(&["signout"], &as_person));
+    assert!(!saved.exists());
+    kill(server);
+
+    let script = stdout(&run(&["completions", "bash"], &[]));
+    assert!(script.contains("latchkey") && script.contains("signin"));
+    let help = stdout(&run(&["call", "--help"], &[]));
+    assert!(help.contains("Examples:"), "{help}");
+}
