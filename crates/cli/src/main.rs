@@ -8,6 +8,7 @@
 //! - `latchkey config default` prints a commented default configuration.
 
 mod audit;
+mod import;
 mod remote;
 mod serve;
 
@@ -85,6 +86,17 @@ enum Command {
     Unlock {
         /// The lock's lockId or objectId.
         lock: String,
+        #[command(flatten)]
+        connection: remote::Connection,
+    },
+    /// Send keys to the people of a CSV file (lock, email, phone, role, first name, last
+    /// name, schedule), in batches; importing the same file again changes nothing.
+    #[command(
+        after_help = "Example:\n  latchkey import keys.csv --api-key lk_… --secret lks_…\n\nkeys.csv:\n  lock,email,phone,role,first name,last name,schedule\n  4703,ada@example.com,,USER,Ada,Smets,\n  4703,,+14155550123,ADMIN,,,"
+    )]
+    Import {
+        /// The CSV file.
+        file: PathBuf,
         #[command(flatten)]
         connection: remote::Connection,
     },
@@ -237,6 +249,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => remote::sign_in(&connection, &identifier).await,
         Command::Signout { connection } => remote::sign_out(&connection).await,
         Command::Unlock { lock, connection } => remote::unlock(&connection, &lock).await,
+        Command::Import { file, connection } => import::run(&connection, &file).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

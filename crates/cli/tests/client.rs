@@ -129,3 +129,95 @@ fn the_cli_calls_signs_in_unlocks_and_exports() {
     let help = stdout(&run(&["call", "--help"], &[]));
     assert!(help.contains("Examples:"), "{help}");
 }
+
+#[test]
+fn import_sends_keys_in_batches_reports_refusals_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/latchkey.db", dir.path().display());
+    let (server, url, banner) = serve(dir.path(), &database, &[]);
+    let key = field(&banner, "API key").unwrap();
+    let secret = field(&banner, "API secret").unwrap();
+    let env = [
+        ("LATCHKEY_URL", url.as_str()),
+        ("LATCHKEY_API_KEY", key.as_str()),
+        ("LATCHKEY_API_SECRET", secret.as_str()),
+    ];
+    let locks: Value = serde_json::from_str(&stdout(&run(&["call", "getLocks"], &env))).unwrap();
+    let lock = locks[0]["lockId"].as_str().unwrap();
+    let mut csv = String::from("Lock,Email,Phone,Role,First name,Last name,Schedule\n");
+    for i in 0..250 {
+        csv.push_str(&format!("{lock},person{i}@example.com,,USER,,,\n"));
+    }
+    csv.push_str(&format!("{lock},,+1415555{:04},ADMIN,Grace,Hopper,\n", 1));
+    csv.push_str(&format!(
+        "{lock},sched@example.com,,USER,,,\"{{\"\"startDate\"\":\"\"2027-03-01T09:00:00\"\",\"\"endDate\"\":\"\"2027-03-01T17:00:00\"\",\"\"repeatType\"\":\"\"WEEKLY\"\",\"\"repeatPattern\"\":[1,2,3,4,5]}}\"\n"
+    ));
+    csv.push_str("no-such-lock,lost@example.com,,USER,,,\n");
+    csv.push_str(&format!("{lock},not-an-email,,USER,,,\n"));
+    let file = dir.path().join("keys.csv");
+    std::fs::write(&file, csv).unwrap();
+    let path = file.to_str().unwrap();
+
+    let first = run(&["import", path], &env);
+    assert!(!first.status.success(), "refused rows fail the import");
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        said.contains("252 keys sent, 0 unchanged, 2 refused"),
+        "{said}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("keys.refused.csv")).unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 3, "{report}");
+    assert!(lines[0].starts_with("line,Lock,Email") && lines[0].ends_with(",error"));
+    assert!(
+        lines[1].starts_with("254,no-such-lock") && lines[1].contains("error 101"),
+        "{report}"
+    );
+    assert!(
+        lines[2].starts_with("255,") && lines[2].contains("error 142"),
+        "{report}"
+    );
+    let keys: Value = serde_json::from_str(&stdout(&run(
+        &[
+            "call",
+            "getLockUsers",
+            &format!("{{\"lockId\": \"{lock}\", \"limit\": 1000}}"),
+        ],
+        &env,
+    )))
+    .unwrap();
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 252 + 2, "the imported keys and the demo's own");
+    let grace = keys
+        .iter()
+        .find(|k| k["user"]["primaryPhone"] == "+14155550001")
+        .unwrap();
+    assert_eq!(
+        (grace["role"].as_str(), grace["status"].as_str()),
+        (Some("ADMIN"), Some("PENDING"))
+    );
+    let scheduled = keys
+        .iter()
+        .find(|k| k["user"]["primaryEmail"] == "sched@example.com")
+        .unwrap();
+    assert_eq!(
+        scheduled["schedules"][0]["repeatPattern"],
+        serde_json::json!([1, 2, 3, 4, 5])
+    );
+
+    // Again: nothing changes, nothing is written to the log.
+    let log_before = stdout(&run(&["audit", "export", "--format", "jsonl"], &env))
+        .lines()
+        .count();
+    let second = run(&["import", path], &env);
+    let said = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        said.contains("0 keys sent, 252 unchanged, 2 refused"),
+        "{said}"
+    );
+    let log_after = stdout(&run(&["audit", "export", "--format", "jsonl"], &env))
+        .lines()
+        .count();
+    assert_eq!(log_before, log_after);
+    kill(server);
+}
