@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 
@@ -146,14 +147,12 @@ fn import_sends_keys_in_batches_reports_refusals_and_is_idempotent() {
     let lock = locks[0]["lockId"].as_str().unwrap();
     let mut csv = String::from("Lock,Email,Phone,Role,First name,Last name,Schedule\n");
     for i in 0..250 {
-        csv.push_str(&format!("{lock},person{i}@example.com,,USER,,,\n"));
+        writeln!(csv, "{lock},person{i}@example.com,,USER,,,").unwrap();
     }
-    csv.push_str(&format!("{lock},,+1415555{:04},ADMIN,Grace,Hopper,\n", 1));
-    csv.push_str(&format!(
-        "{lock},sched@example.com,,USER,,,\"{{\"\"startDate\"\":\"\"2027-03-01T09:00:00\"\",\"\"endDate\"\":\"\"2027-03-01T17:00:00\"\",\"\"repeatType\"\":\"\"WEEKLY\"\",\"\"repeatPattern\"\":[1,2,3,4,5]}}\"\n"
-    ));
+    writeln!(csv, "{lock},,+1415555{:04},ADMIN,Grace,Hopper,", 1).unwrap();
+    writeln!(csv, "{lock},sched@example.com,,USER,,,\"{{\"\"startDate\"\":\"\"2027-03-01T09:00:00\"\",\"\"endDate\"\":\"\"2027-03-01T17:00:00\"\",\"\"repeatType\"\":\"\"WEEKLY\"\",\"\"repeatPattern\"\":[1,2,3,4,5]}}\"").unwrap();
     csv.push_str("no-such-lock,lost@example.com,,USER,,,\n");
-    csv.push_str(&format!("{lock},not-an-email,,USER,,,\n"));
+    writeln!(csv, "{lock},not-an-email,,USER,,,").unwrap();
     let file = dir.path().join("keys.csv");
     std::fs::write(&file, csv).unwrap();
     let path = file.to_str().unwrap();

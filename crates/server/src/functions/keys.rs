@@ -80,7 +80,9 @@ pub async fn send_key(ctx: Ctx, who: Caller, req: SendKeyRequest) -> Result<Vec<
                     ),
                 ));
             }
-            let invite = existing.is_none() && user.is_none();
+            let invite = existing.is_none()
+                && user.is_none()
+                && ctx.state.notifiers.can_send(person.phone.is_some());
             let mut key =
                 existing.unwrap_or_else(|| new_key(&admin.lock, person, user.as_ref(), now));
             terms.apply(&mut key, now);

@@ -117,6 +117,18 @@ impl Notifiers {
     }
 }
 
+impl Notifiers {
+    /// Whether invitations by SMS (`sms`) or email can be sent at all: without a
+    /// configured channel none are queued.
+    pub fn can_send(&self, sms: bool) -> bool {
+        if sms {
+            self.sms.is_some()
+        } else {
+            self.email.is_some()
+        }
+    }
+}
+
 pub async fn deliver(state: &AppState, job: &JobRecord) -> Report {
     let invitation: Invitation = match serde_json::from_str(&job.payload) {
         Ok(i) => i,
