@@ -40,6 +40,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
+    #[command(
+        after_help = "Examples:\n  latchkey serve                                  # SQLite in ./latchkey-data/, demo credentials printed once\n  latchkey serve --database postgres://latchkey@db/latchkey --listen 0.0.0.0:8080\n  latchkey serve --mock                           # every function answers its example"
+    )]
     Serve(serve::ServeArgs),
     /// Manage organizations.
     #[command(subcommand)]
@@ -130,6 +133,9 @@ enum AuditCommand {
     },
     /// Check the hash chain of every organization's log (or one's); exits 1 and names the
     /// first entry that does not match when one was changed.
+    #[command(
+        after_help = "Example:\n  latchkey audit verify --database postgres://latchkey@db/latchkey"
+    )]
     Verify {
         #[arg(long)]
         org: Option<String>,
@@ -140,6 +146,7 @@ enum AuditCommand {
 enum OrgCommand {
     /// Create an organization; prints {"organizationId","apiKey","apiSecret"} (the secret
     /// is shown only this once).
+    #[command(after_help = "Example:\n  latchkey org create --name \"Acme offices\"")]
     Create {
         #[arg(long)]
         name: String,
@@ -149,6 +156,9 @@ enum OrgCommand {
 #[derive(Debug, Subcommand)]
 enum LockCommand {
     /// Register a simulated lock in an organization; prints the lock as JSON.
+    #[command(
+        after_help = "Example:\n  latchkey lock add --org 9DFipppR5U --name \"Front door\" --tz Europe/Brussels"
+    )]
     Add {
         /// The organization's id.
         #[arg(long)]
@@ -165,6 +175,7 @@ enum LockCommand {
 #[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Print the commented default configuration.
+    #[command(after_help = "Example:\n  latchkey config default > latchkey.toml")]
     Default,
 }
 

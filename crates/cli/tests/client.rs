@@ -124,11 +124,32 @@ fn the_cli_calls_signs_in_unlocks_and_exports() {
     stdout(&run(&["signout"], &as_person));
     assert!(!saved.exists());
     kill(server);
+}
 
+#[test]
+fn completions_and_every_command_s_help_with_an_example() {
     let script = stdout(&run(&["completions", "bash"], &[]));
     assert!(script.contains("latchkey") && script.contains("signin"));
-    let help = stdout(&run(&["call", "--help"], &[]));
-    assert!(help.contains("Examples:"), "{help}");
+    for command in [
+        &["serve", "--help"][..],
+        &["org", "create", "--help"],
+        &["lock", "add", "--help"],
+        &["audit", "verify", "--help"],
+        &["audit", "export", "--help"],
+        &["config", "default", "--help"],
+        &["call", "--help"],
+        &["signin", "--help"],
+        &["signout", "--help"],
+        &["unlock", "--help"],
+        &["import", "--help"],
+        &["completions", "--help"],
+    ] {
+        let help = stdout(&run(command, &[]));
+        assert!(
+            help.contains("Example"),
+            "{command:?} has an example: {help}"
+        );
+    }
 }
 
 #[test]
