@@ -1,11 +1,15 @@
-//! Password hashing with Argon2id (the crate's defaults: 19 MiB, 2 passes), run on the
-//! blocking pool and limited to one hash per core at a time, so a storm of sign-ins
-//! queues instead of starving the async workers that serve unlocks.
+//! Password hashing with Argon2id (the crate's defaults: 19 MiB, 2 passes) on a few
+//! threads of its own — half the cores, at least one. A storm of sign-ins queues for them
+//! instead of taking every core from the async workers that serve unlocks, and only
+//! those threads ever hold Argon2's memory (on the shared blocking pool, each of up to
+//! hundreds of threads would keep its own 19 MiB).
+
+use std::sync::{Arc, Mutex};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
 
@@ -13,9 +17,11 @@ use crate::error::ApiError;
 pub const MIN_LEN: usize = 10;
 pub const MAX_LEN: usize = 256;
 
+type Job = Box<dyn FnOnce() + Send>;
+
 #[derive(Debug)]
 pub struct Passwords {
-    permits: Semaphore,
+    jobs: mpsc::UnboundedSender<Job>,
     /// Verified against when the user does not exist, so that an unknown identifier takes
     /// as long to refuse as a wrong password.
     dummy_hash: String,
@@ -28,39 +34,70 @@ impl Default for Passwords {
 }
 
 impl Passwords {
+    /// Starts the hashing threads; they end when the `Passwords` is dropped.
     pub fn new() -> Passwords {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let (jobs, queue) = mpsc::unbounded_channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..(cores / 2).max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match queue.lock() {
+                            Ok(mut queue) => queue.blocking_recv(),
+                            Err(_) => None,
+                        };
+                        let Some(job) = job else { break };
+                        job();
+                    }
+                })
+                .expect("the system starts a thread");
+        }
         Passwords {
-            permits: Semaphore::new(cores),
+            jobs,
             dummy_hash: hash_now("latchkey dummy password").expect("argon2 hashes a constant"),
         }
     }
 
+    /// Runs `work` on a hashing thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (answer, answered) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = answer.send(work());
+            }))
+            .map_err(|_| ApiError::internal("the password threads are gone"))?;
+        answered.await.map_err(ApiError::internal)
+    }
+
     /// The Argon2id PHC string of `password`.
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(move || hash_now(&password))
-            .await
-            .map_err(ApiError::internal)?
+        self.run(move || hash_now(&password))
+            .await?
             .map_err(ApiError::internal)
     }
 
     /// Whether `password` matches `hash`; with no hash, spends the same time and says no.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         let (hash, known) = match hash {
             Some(h) => (h, true),
             None => (self.dummy_hash.clone(), false),
         };
-        let matches = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
+        let matches = self
+            .run(move || {
+                PasswordHash::new(&hash).is_ok_and(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
             })
-        })
-        .await
-        .map_err(ApiError::internal)?;
+            .await?;
         Ok(known && matches)
     }
 }

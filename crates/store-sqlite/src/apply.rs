@@ -1,6 +1,7 @@
-//! `apply`: one call's changes and its audit entries in one transaction. The
-//! transaction starts with `BEGIN IMMEDIATE`, taking SQLite's write lock at once, so the
-//! audit log's head is read and advanced without a race.
+//! `apply`: one call's changes and its audit entries, all or nothing, written by the
+//! group-commit writer (`writer.rs`) inside its transaction, which starts with
+//! `BEGIN IMMEDIATE`: SQLite's write lock is held from the start, so the audit log's head
+//! is read and advanced without a race.
 
 use latchkey_core::audit;
 use latchkey_core::secret::Digest32;
@@ -9,80 +10,75 @@ use latchkey_store::{
 };
 use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, db};
+use crate::db;
 
-impl SqliteStore {
-    pub(crate) async fn apply_changes(
-        &self,
-        org_id: &str,
-        changes: &WriteSet,
-    ) -> Result<Vec<ActivityRecord>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        let conn = &mut *tx;
-        // The log's head is locked first: rows written below take key-share locks on the
-        // organization, and taking its update lock after them could deadlock.
-        let head = if changes.activity.is_empty() {
-            None
-        } else {
-            Some(log_head(conn, org_id).await?)
-        };
-        for lock in &changes.locks_insert {
-            insert_lock(conn, lock).await?;
-        }
-        write_groups(conn, changes).await?;
-        delete_each(conn, "DELETE FROM keys WHERE id = $1", &changes.keys_delete).await?;
-        for key in &changes.keys_upsert {
-            upsert_key(conn, key).await?;
-        }
-        for (group_id, lock_id) in &changes.group_locks_remove {
-            sqlx::query("DELETE FROM group_locks WHERE group_id = $1 AND lock_id = $2")
-                .bind(group_id)
-                .bind(lock_id)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
-        }
-        delete_each(
-            conn,
-            "DELETE FROM group_members WHERE id = $1",
-            &changes.members_delete,
-        )
-        .await?;
-        delete_each(
-            conn,
-            "DELETE FROM groups WHERE id = $1",
-            &changes.groups_delete,
-        )
-        .await?;
-        for lock in &changes.locks_update {
-            update_lock(conn, lock).await?;
-        }
-        delete_each(
-            conn,
-            "DELETE FROM locks WHERE id = $1",
-            &changes.locks_delete,
-        )
-        .await?;
-        write_credentials(conn, changes).await?;
-        for request in &changes.unlocks_update {
-            crate::unlocks::write_unlock(conn, request).await?;
-        }
-        let sealed = match head {
-            Some(head) => append_activity(conn, org_id, head, &changes.activity).await?,
-            None => Vec::new(),
-        };
-        crate::outbox::write_webhooks(conn, &changes.webhooks_insert, &changes.webhooks_delete)
-            .await?;
-        crate::outbox::insert_inbox(conn, &changes.inbox).await?;
-        crate::outbox::insert_jobs(conn, &changes.jobs).await?;
-        if let Some(dispatch) = latchkey_store::dispatch_job(org_id, &sealed)
-            && crate::outbox::has_subscribers(conn, org_id).await?
-        {
-            crate::outbox::insert_jobs(conn, &[dispatch]).await?;
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(sealed)
+/// Writes `changes` on `conn`, inside a transaction that holds the write lock.
+pub(crate) async fn write_changes(
+    conn: &mut SqliteConnection,
+    org_id: &str,
+    changes: &WriteSet,
+) -> Result<Vec<ActivityRecord>> {
+    // The log's head is locked first: rows written below take key-share locks on the
+    // organization, and taking its update lock after them could deadlock.
+    let head = if changes.activity.is_empty() {
+        None
+    } else {
+        Some(log_head(conn, org_id).await?)
+    };
+    for lock in &changes.locks_insert {
+        insert_lock(conn, lock).await?;
     }
+    write_groups(conn, changes).await?;
+    delete_each(conn, "DELETE FROM keys WHERE id = $1", &changes.keys_delete).await?;
+    for key in &changes.keys_upsert {
+        upsert_key(conn, key).await?;
+    }
+    for (group_id, lock_id) in &changes.group_locks_remove {
+        sqlx::query("DELETE FROM group_locks WHERE group_id = $1 AND lock_id = $2")
+            .bind(group_id)
+            .bind(lock_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    delete_each(
+        conn,
+        "DELETE FROM group_members WHERE id = $1",
+        &changes.members_delete,
+    )
+    .await?;
+    delete_each(
+        conn,
+        "DELETE FROM groups WHERE id = $1",
+        &changes.groups_delete,
+    )
+    .await?;
+    for lock in &changes.locks_update {
+        update_lock(conn, lock).await?;
+    }
+    delete_each(
+        conn,
+        "DELETE FROM locks WHERE id = $1",
+        &changes.locks_delete,
+    )
+    .await?;
+    write_credentials(conn, changes).await?;
+    for request in &changes.unlocks_update {
+        crate::unlocks::write_unlock(conn, request).await?;
+    }
+    let sealed = match head {
+        Some(head) => append_activity(conn, org_id, head, &changes.activity).await?,
+        None => Vec::new(),
+    };
+    crate::outbox::write_webhooks(conn, &changes.webhooks_insert, &changes.webhooks_delete).await?;
+    crate::outbox::insert_inbox(conn, &changes.inbox).await?;
+    crate::outbox::insert_jobs(conn, &changes.jobs).await?;
+    if let Some(dispatch) = latchkey_store::dispatch_job(org_id, &sealed)
+        && crate::outbox::has_subscribers(conn, org_id).await?
+    {
+        crate::outbox::insert_jobs(conn, &[dispatch]).await?;
+    }
+    Ok(sealed)
 }
 
 async fn delete_each(conn: &mut SqliteConnection, sql: &'static str, ids: &[String]) -> Result<()> {

@@ -8,6 +8,7 @@ mod idempotency;
 mod outbox;
 
 mod unlocks;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -34,6 +35,7 @@ const POOL_SIZE: u32 = 4;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: writer::Writer,
 }
 
 impl SqliteStore {
@@ -61,7 +63,8 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(other)?;
-        Ok(SqliteStore { pool })
+        let writer = writer::Writer::start(pool.clone());
+        Ok(SqliteStore { pool, writer })
     }
 }
 
@@ -381,7 +384,7 @@ impl Store for SqliteStore {
     }
 
     async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<Vec<ActivityRecord>> {
-        self.apply_changes(org_id, changes).await
+        self.writer.apply(org_id, changes).await
     }
 }
 

@@ -50,13 +50,15 @@ pub struct Report {
     pub also_done: Vec<i64>,
 }
 
-/// Success, or a failure worth retrying, or one that retrying cannot mend.
+/// Success, or a failure worth retrying, or one that retrying cannot mend; or, for a
+/// webhook found disabled when its turn came, held with its queue and not sent.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub enum Outcome {
     #[default]
     Done,
     Retry(String),
     Abort(String),
+    Held,
 }
 
 impl Report {
@@ -173,11 +175,13 @@ fn finish(state: &AppState, job: &JobRecord, at: i64, took: Duration, report: Re
     let now = state.now();
     let delivery = job.kind != DISPATCH;
     let error = match &report.result {
-        Outcome::Done => None,
+        Outcome::Done | Outcome::Held => None,
         Outcome::Retry(e) | Outcome::Abort(e) => Some(e.clone()),
     };
+    let sent = report.result != Outcome::Held;
     let outcome = match &report.result {
         Outcome::Done => JobOutcome::Done,
+        Outcome::Held => JobOutcome::Hold,
         Outcome::Abort(_) => JobOutcome::Dead,
         Outcome::Retry(_) => {
             match retry_delay(&state.settings.outbox.retry_seconds, job.attempts) {
@@ -197,7 +201,7 @@ fn finish(state: &AppState, job: &JobRecord, at: i64, took: Duration, report: Re
         job_id: job.id,
         outcome,
         now,
-        attempt: (delivery || error.is_some()).then(|| AttemptRecord {
+        attempt: (sent && (delivery || error.is_some())).then(|| AttemptRecord {
             job_id: job.id,
             attempt: job.attempts,
             at,

@@ -10,7 +10,7 @@ use latchkey_store::JobRecord;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::outbox::{Report, http_report};
+use crate::outbox::{Outcome, Report, http_report};
 use crate::state::AppState;
 
 /// The job kind of a webhook delivery.
@@ -81,6 +81,13 @@ pub async fn deliver(state: &AppState, job: &JobRecord) -> Report {
     let Some(webhook) = webhooks.iter().find(|w| w.id == payload.webhook_id) else {
         return Report::abort("the webhook was deleted");
     };
+    // Disabled after this event was queued for it: kept, with the rest of its queue.
+    if webhook.disabled_at.is_some() {
+        return Report {
+            result: Outcome::Held,
+            ..Report::default()
+        };
+    }
     post_signed(
         state,
         &webhook.url,
