@@ -17,7 +17,7 @@ mod server;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, ensure};
+use anyhow::{Result, bail, ensure};
 use clap::{Parser, Subcommand};
 
 use crate::load::{Period, Table};
@@ -43,9 +43,18 @@ struct Args {
     /// it); without it, SQLite only.
     #[arg(long, global = true, env = "LATCHKEY_BENCH_POSTGRES")]
     postgres: Option<String>,
+    /// Only this database (default: SQLite, and PostgreSQL when --postgres is given).
+    #[arg(long, global = true, value_enum)]
+    only: Option<Only>,
     /// Where seeded datasets are kept between runs.
     #[arg(long, global = true, default_value = "target/bench-data")]
     data: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Only {
+    Sqlite,
+    Postgres,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,9 +72,17 @@ async fn main() -> Result<()> {
         None => std::env::current_exe()?.with_file_name("latchkey"),
     };
     let scale = if args.quick { seed::QUICK } else { seed::FULL };
-    let mut places = vec![Place::sqlite(&args.data, scale)];
-    if let Some(base) = &args.postgres {
-        places.push(Place::postgres(&args.data, base, scale));
+    let mut places = Vec::new();
+    if args.only != Some(Only::Postgres) {
+        places.push(Place::sqlite(&args.data, scale));
+    }
+    match (&args.postgres, args.only) {
+        (Some(base), _) => places.push(Place::postgres(&args.data, base, scale)),
+        (None, Some(Only::Postgres)) => bail!("--only postgres needs --postgres URL"),
+        (None, _) => {}
+    }
+    if args.only == Some(Only::Sqlite) {
+        places.truncate(1);
     }
     println!("{}", machine());
     if matches!(args.command, Some(Command::Seed)) {

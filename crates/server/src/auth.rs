@@ -67,21 +67,35 @@ pub async fn authenticate(
             _ => {}
         }
     }
-    let key = match state.store.api_key(&api_key).await {
-        Ok(key) if key.revoked_at.is_none() => key,
-        Ok(_) | Err(StoreError::NotFound) => {
-            return Err(ApiError::new(
-                ErrorCode::UnknownApiKey,
-                "Unknown or revoked API key.",
-            ));
-        }
-        Err(e) => return Err(e.into()),
+    let now = state.now();
+    // A kept key serves unless the secret sent does not match it: then the database says.
+    let kept = state.api_keys.get(&api_key).filter(|key| {
+        access == Access::KeyOnly
+            || secret
+                .as_deref()
+                .is_none_or(|s| secret_matches(key, s, now))
+    });
+    let key = match kept {
+        Some(key) => key,
+        None => match state.store.api_key(&api_key).await {
+            Ok(key) if key.revoked_at.is_none() => {
+                state.api_keys.put(&key);
+                key
+            }
+            Ok(_) | Err(StoreError::NotFound) => {
+                state.api_keys.forget(&api_key);
+                return Err(ApiError::new(
+                    ErrorCode::UnknownApiKey,
+                    "Unknown or revoked API key.",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
     tracing::Span::current().record("org", key.org_id.as_str());
     if access == Access::KeyOnly {
         return Ok(Authenticated::KeyOnly(key));
     }
-    let now = state.now();
     if let Some(secret) = secret {
         return if secret_matches(&key, &secret, now) {
             tracing::Span::current().record("caller", key.virtual_user_id.as_str());

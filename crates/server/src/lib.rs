@@ -14,6 +14,7 @@ mod export;
 pub mod functions;
 mod health;
 mod idempotency;
+pub mod key_cache;
 mod live;
 pub mod outbox;
 pub mod password;

@@ -27,6 +27,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
     pub passwords: Arc<Passwords>,
+    /// API keys read in the last two seconds.
+    pub api_keys: Arc<crate::key_cache::ApiKeyCache>,
     pub throttle: Arc<SignInThrottle>,
     pub functions: Arc<Functions>,
     pub unlocks: Arc<Unlocks>,
@@ -66,6 +68,7 @@ impl AppState {
             settings: Arc::new(settings),
             store,
             passwords: Arc::new(Passwords::new()),
+            api_keys: Arc::default(),
             throttle: Arc::new(throttle),
             functions,
             unlocks: Arc::new(Unlocks::default()),

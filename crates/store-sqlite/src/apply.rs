@@ -3,6 +3,8 @@
 //! `BEGIN IMMEDIATE`: SQLite's write lock is held from the start, so the audit log's head
 //! is read and advanced without a race.
 
+use std::collections::HashMap;
+
 use latchkey_core::audit;
 use latchkey_core::secret::Digest32;
 use latchkey_store::{
@@ -12,18 +14,61 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::db;
 
-/// Writes `changes` on `conn`, inside a transaction that holds the write lock.
+/// What one write transaction knows of each organization it touched: its log's head as
+/// the transaction leaves it (written back once, by `finish`), and whether anyone
+/// listens to its activity. Nothing else writes while the transaction holds the lock.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Batch {
+    heads: HashMap<String, (i64, Digest32)>,
+    listened: HashMap<String, bool>,
+}
+
+impl Batch {
+    async fn head(&mut self, conn: &mut SqliteConnection, org_id: &str) -> Result<(i64, Digest32)> {
+        if let Some(head) = self.heads.get(org_id) {
+            return Ok(*head);
+        }
+        log_head(conn, org_id).await
+    }
+
+    async fn listened(&mut self, conn: &mut SqliteConnection, org_id: &str) -> Result<bool> {
+        if let Some(listened) = self.listened.get(org_id) {
+            return Ok(*listened);
+        }
+        let listened = crate::outbox::has_subscribers(conn, org_id).await?;
+        self.listened.insert(org_id.to_owned(), listened);
+        Ok(listened)
+    }
+
+    /// Writes each organization's new log head; the last step before the commit.
+    pub(crate) async fn finish(&self, conn: &mut SqliteConnection) -> Result<()> {
+        for (org_id, (seq, hash)) in &self.heads {
+            sqlx::query(
+                "UPDATE organizations SET activity_seq = $2, activity_head = $3 WHERE id = $1",
+            )
+            .bind(org_id)
+            .bind(seq)
+            .bind(&hash[..])
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `changes` on `conn`, inside a transaction that holds the write lock. On an
+/// error, `batch` is as it was before (the caller rolls the writes back).
 pub(crate) async fn write_changes(
     conn: &mut SqliteConnection,
     org_id: &str,
     changes: &WriteSet,
+    batch: &mut Batch,
 ) -> Result<Vec<ActivityRecord>> {
-    // The log's head is locked first: rows written below take key-share locks on the
-    // organization, and taking its update lock after them could deadlock.
     let head = if changes.activity.is_empty() {
         None
     } else {
-        Some(log_head(conn, org_id).await?)
+        Some(batch.head(conn, org_id).await?)
     };
     for lock in &changes.locks_insert {
         insert_lock(conn, lock).await?;
@@ -73,10 +118,18 @@ pub(crate) async fn write_changes(
     crate::outbox::write_webhooks(conn, &changes.webhooks_insert, &changes.webhooks_delete).await?;
     crate::outbox::insert_inbox(conn, &changes.inbox).await?;
     crate::outbox::insert_jobs(conn, &changes.jobs).await?;
+    let touches_listeners =
+        !changes.webhooks_insert.is_empty() || !changes.webhooks_delete.is_empty();
+    if touches_listeners {
+        batch.listened.remove(org_id);
+    }
     if let Some(dispatch) = latchkey_store::dispatch_job(org_id, &sealed)
-        && crate::outbox::has_subscribers(conn, org_id).await?
+        && batch.listened(conn, org_id).await?
     {
         crate::outbox::insert_jobs(conn, &[dispatch]).await?;
+    }
+    if let Some(last) = sealed.last() {
+        batch.heads.insert(org_id.to_owned(), (last.seq, last.hash));
     }
     Ok(sealed)
 }
@@ -340,12 +393,5 @@ async fn append_activity(
             hash,
         });
     }
-    sqlx::query("UPDATE organizations SET activity_seq = $2, activity_head = $3 WHERE id = $1")
-        .bind(org_id)
-        .bind(seq)
-        .bind(&hash[..])
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
     Ok(sealed)
 }

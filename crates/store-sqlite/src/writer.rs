@@ -1,15 +1,18 @@
-//! Group commit. Every `apply` and every unlock request's start go to one writer task, which takes the changes waiting
-//! at that moment (up to `MAX_BATCH`) and writes them in one transaction, each inside a
-//! savepoint of its own: a change that fails is rolled back alone and answered with its
-//! error, the others commit together. Each caller is answered after the commit, so its
-//! activity entries are stored before its response. Under load, one commit carries many
-//! callers' changes; alone, a change commits at once, without waiting for company.
+//! Group commit. Every `apply` and every unlock request's start go to one writer task,
+//! which takes what is waiting at that moment (up to `MAX_BATCH`) and writes it in one
+//! transaction. Each organization's log head is read once per transaction and written
+//! back once, before the commit. If one change fails, the transaction is rolled back and
+//! written again with each change in a savepoint of its own: the failing one is rolled
+//! back alone and answered with its own error, the others commit together. Each caller is
+//! answered after the commit, so its activity entries are stored before its response.
+//! Under load, one commit carries many callers' changes; alone, a change commits at once,
+//! without waiting for company.
 
 use latchkey_store::{ActivityRecord, Result, StoreError, UnlockRecord, UnlockStart, WriteSet};
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::apply::write_changes;
+use crate::apply::{Batch, write_changes};
 use crate::db;
 use crate::unlocks::write_start;
 
@@ -98,11 +101,11 @@ impl Writer {
     }
 }
 
-async fn write(conn: &mut SqliteConnection, work: &Work) -> Result<Done> {
+async fn write(conn: &mut SqliteConnection, work: &Work, batch: &mut Batch) -> Result<Done> {
     match work {
-        Work::Apply { org_id, changes } => {
-            Ok(Done::Applied(write_changes(conn, org_id, changes).await?))
-        }
+        Work::Apply { org_id, changes } => Ok(Done::Applied(
+            write_changes(conn, org_id, changes, batch).await?,
+        )),
         Work::StartUnlock {
             request,
             consume_key,
@@ -130,24 +133,41 @@ async fn commit(pool: &SqlitePool, batch: &mut Vec<Pending>) {
     }
 }
 
-async fn write_all(pool: &SqlitePool, batch: &[Pending]) -> Result<Vec<Result<Done>>> {
+async fn write_all(pool: &SqlitePool, pending: &[Pending]) -> Result<Vec<Result<Done>>> {
+    // First as one run of writes; only if one of them fails, again with each in a
+    // savepoint of its own, so the failure is rolled back alone.
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-    if let [alone] = batch {
-        // Alone in its transaction: a failure rolls it back (on drop), with its own error.
-        let result = write(&mut tx, &alone.work).await;
-        if result.is_ok() {
-            tx.commit().await.map_err(db)?;
+    let mut batch = Batch::default();
+    let mut results = Vec::with_capacity(pending.len());
+    for p in pending {
+        match write(&mut tx, &p.work, &mut batch).await {
+            Ok(done) => results.push(Ok(done)),
+            Err(e) if pending.len() == 1 => return Ok(vec![Err(e)]),
+            Err(_) => break,
         }
-        return Ok(vec![result]);
     }
-    let mut results = Vec::with_capacity(batch.len());
-    for pending in batch {
+    if results.len() < pending.len() {
+        tx.rollback().await.map_err(db)?;
+        return write_each(pool, pending).await;
+    }
+    batch.finish(&mut tx).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(results)
+}
+
+async fn write_each(pool: &SqlitePool, pending: &[Pending]) -> Result<Vec<Result<Done>>> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let mut batch = Batch::default();
+    let mut results = Vec::with_capacity(pending.len());
+    for p in pending {
         sqlx::query("SAVEPOINT change")
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let result = write(&mut tx, &pending.work).await;
+        let before = batch.clone();
+        let result = write(&mut tx, &p.work, &mut batch).await;
         if result.is_err() {
+            batch = before;
             sqlx::query("ROLLBACK TO change")
                 .execute(&mut *tx)
                 .await
@@ -159,6 +179,7 @@ async fn write_all(pool: &SqlitePool, batch: &[Pending]) -> Result<Vec<Result<Do
             .map_err(db)?;
         results.push(result);
     }
+    batch.finish(&mut tx).await?;
     tx.commit().await.map_err(db)?;
     Ok(results)
 }

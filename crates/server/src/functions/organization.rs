@@ -49,6 +49,7 @@ pub async fn rotate_api_secret(
         ..WriteSet::default()
     };
     state.apply(&org_id, &changes).await?;
+    state.api_keys.forget(&api_key);
     tracing::info!(api_key = %api_key, grace_seconds = grace, "API secret rotated");
     Ok(ApiSecret { api_secret })
 }
