@@ -299,76 +299,72 @@ fn is_unlocked_update(event: &str) -> bool {
         && serde_json::from_str::<Value>(&data).is_ok_and(|v| v["statusName"] == "UNLOCKED")
 }
 
-/// The queries on the large dataset, on a server started over it.
+/// The queries on the large dataset, on a server started over it, alone (c=1: their
+/// latency) and at `QUERY_CONCURRENCY` (their throughput).
 pub async fn queries(bench: &Bench<'_>, dataset: &Dataset, table: &mut Table) -> Result<()> {
     let server = Server::start(bench.binary, &dataset.database, false)?;
     let admin = server.client(&dataset.demo);
     let locks = Arc::new(dataset.locks.clone());
     let (users, entries) = (dataset.users, dataset.entries);
-    let label =
-        |what: &str| format!("{what}, {users} people / {entries} entries, c={QUERY_CONCURRENCY}");
-
-    let client = admin.clone();
-    let measured = load(QUERY_CONCURRENCY, bench.period, move |i| {
-        let client = client.clone();
-        async move {
-            let body = json!({"email": Dataset::email(pick(i, users))});
-            call(&client, "getUserKeys", &body, |v| {
-                v.as_array().is_some_and(|a| !a.is_empty())
-            })
-            .await
-        }
-    })
-    .await;
-    table.push(
-        label("getUserKeys by email"),
-        measured,
-        server.peak_rss_mb(),
-    );
-
-    let (client, l) = (admin.clone(), locks.clone());
-    let measured = load(QUERY_CONCURRENCY, bench.period, move |i| {
-        let (client, locks) = (client.clone(), l.clone());
-        async move {
-            let body = json!({"lockId": locks[pick(i, locks.len())]});
-            call(&client, "getLockUsers", &body, |v| {
-                v.as_array().is_some_and(|a| a.len() > 1)
-            })
-            .await
-        }
-    })
-    .await;
-    table.push(
-        label("getLockUsers (a lock's every key)"),
-        measured,
-        server.peak_rss_mb(),
-    );
-
-    // The first page of a lock's entries, and a page about 90% of the way into the log.
+    // A page about 90% of the way into the log (entries are newest first).
     let deep_before = i64::try_from(entries / 10)?;
-    for (name, before) in [("first page", None), ("deep page", Some(deep_before))] {
-        let (client, l) = (admin.clone(), locks.clone());
-        let measured = load(QUERY_CONCURRENCY, bench.period, move |i| {
-            let (client, locks) = (client.clone(), l.clone());
+    for c in [1, QUERY_CONCURRENCY] {
+        let label = |what: &str| format!("{what}, {users} people / {entries} entries, c={c}");
+        let client = admin.clone();
+        let measured = load(c, bench.period, move |i| {
+            let client = client.clone();
             async move {
-                let mut body = json!({"lockId": locks[pick(i, locks.len())], "limit": 100});
-                if let Some(before) = before {
-                    body["before"] = json!(before);
-                }
-                call(&client, "getActivity", &body, |v| {
-                    v.as_array().is_some_and(|a| !a.is_empty())
-                })
-                .await
+                let body = json!({"email": Dataset::email(pick(i, users))});
+                call(&client, "getUserKeys", &body, non_empty).await
             }
         })
         .await;
         table.push(
-            label(&format!("getActivity by lock, {name}")),
+            label("getUserKeys by email"),
             measured,
             server.peak_rss_mb(),
         );
+
+        let (client, l) = (admin.clone(), locks.clone());
+        let measured = load(c, bench.period, move |i| {
+            let (client, locks) = (client.clone(), l.clone());
+            async move {
+                let body = json!({"lockId": locks[pick(i, locks.len())]});
+                call(&client, "getLockUsers", &body, non_empty).await
+            }
+        })
+        .await;
+        table.push(
+            label("getLockUsers (a lock's every key)"),
+            measured,
+            server.peak_rss_mb(),
+        );
+
+        for (name, before) in [("first page", None), ("deep page", Some(deep_before))] {
+            let (client, l) = (admin.clone(), locks.clone());
+            let measured = load(c, bench.period, move |i| {
+                let (client, locks) = (client.clone(), l.clone());
+                async move {
+                    let mut body = json!({"lockId": locks[pick(i, locks.len())], "limit": 100});
+                    if let Some(before) = before {
+                        body["before"] = json!(before);
+                    }
+                    call(&client, "getActivity", &body, non_empty).await
+                }
+            })
+            .await;
+            table.push(
+                label(&format!("getActivity by lock, {name}")),
+                measured,
+                server.peak_rss_mb(),
+            );
+        }
     }
     Ok(())
+}
+
+fn non_empty(v: &Value) -> bool {
+    v.as_array().is_some_and(|a| !a.is_empty())
 }
 
 /// Single-row insert-and-commit with the server's settings, on a table of the bench's

@@ -1,88 +1,142 @@
-//! `apply`: one call's changes and its audit entries in one transaction. The audit
-//! log's head is locked first (`FOR NO KEY UPDATE`, which foreign-key checks do not
-//! wait on), so concurrent transactions of one organization append one after another.
+//! `apply`: one call's changes and its audit entries, all or nothing, written by the
+//! group-commit writer (`writer.rs`) inside its transaction. The audit log's heads are
+//! locked first (`FOR NO KEY UPDATE`, which foreign-key checks do not wait on), so
+//! concurrent transactions of one organization append one after another.
+
+use std::collections::BTreeSet;
 
 use latchkey_core::audit;
 use latchkey_core::secret::Digest32;
+use latchkey_store::group_commit::Heads;
 use latchkey_store::{
     ActivityDraft, ActivityRecord, KeyRecord, LockRecord, Result, StoreError, WriteSet,
 };
 use sqlx::{PgConnection, Row};
 
-use crate::{PostgresStore, db};
+use crate::db;
 
-impl PostgresStore {
-    pub(crate) async fn apply_changes(
-        &self,
-        org_id: &str,
-        changes: &WriteSet,
-    ) -> Result<Vec<ActivityRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let conn = &mut *tx;
-        // The log's head is locked first: rows written below take key-share locks on the
-        // organization, and taking its update lock after them could deadlock.
-        let head = if changes.activity.is_empty() {
-            None
-        } else {
-            Some(log_head(conn, org_id).await?)
-        };
-        for lock in &changes.locks_insert {
-            insert_lock(conn, lock).await?;
-        }
-        write_groups(conn, changes).await?;
-        delete_each(conn, "DELETE FROM keys WHERE id = $1", &changes.keys_delete).await?;
-        for key in &changes.keys_upsert {
-            upsert_key(conn, key).await?;
-        }
-        for (group_id, lock_id) in &changes.group_locks_remove {
-            sqlx::query("DELETE FROM group_locks WHERE group_id = $1 AND lock_id = $2")
-                .bind(group_id)
-                .bind(lock_id)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
-        }
-        delete_each(
-            conn,
-            "DELETE FROM group_members WHERE id = $1",
-            &changes.members_delete,
-        )
-        .await?;
-        delete_each(
-            conn,
-            "DELETE FROM groups WHERE id = $1",
-            &changes.groups_delete,
-        )
-        .await?;
-        for lock in &changes.locks_update {
-            update_lock(conn, lock).await?;
-        }
-        delete_each(
-            conn,
-            "DELETE FROM locks WHERE id = $1",
-            &changes.locks_delete,
-        )
-        .await?;
-        write_credentials(conn, changes).await?;
-        for request in &changes.unlocks_update {
-            crate::unlocks::write_unlock(conn, request).await?;
-        }
-        let sealed = match head {
-            Some(head) => append_activity(conn, org_id, head, &changes.activity).await?,
-            None => Vec::new(),
-        };
-        crate::outbox::write_webhooks(conn, &changes.webhooks_insert, &changes.webhooks_delete)
-            .await?;
-        crate::outbox::insert_inbox(conn, &changes.inbox).await?;
-        crate::outbox::insert_jobs(conn, &changes.jobs).await?;
-        if let Some(dispatch) = latchkey_store::dispatch_job(org_id, &sealed)
-            && crate::outbox::has_subscribers(conn, org_id).await?
-        {
-            crate::outbox::insert_jobs(conn, &[dispatch]).await?;
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(sealed)
+/// What this transaction knows of the organizations it touched.
+pub(crate) type Batch = Heads;
+
+/// Locks the log heads of `orgs` (in the order of their ids, so that two servers' group
+/// commits cannot deadlock) and keeps them in `batch`.
+pub(crate) async fn lock_heads(
+    batch: &mut Batch,
+    conn: &mut PgConnection,
+    orgs: &BTreeSet<&str>,
+) -> Result<()> {
+    for org_id in orgs {
+        let head = log_head(conn, org_id).await?;
+        batch.heads.insert((*org_id).to_owned(), head);
     }
+    Ok(())
+}
+
+async fn head(batch: &Batch, conn: &mut PgConnection, org_id: &str) -> Result<(i64, Digest32)> {
+    match batch.heads.get(org_id) {
+        Some(head) => Ok(*head),
+        None => log_head(conn, org_id).await,
+    }
+}
+
+async fn listened(batch: &mut Batch, conn: &mut PgConnection, org_id: &str) -> Result<bool> {
+    if let Some(listened) = batch.listened.get(org_id) {
+        return Ok(*listened);
+    }
+    let listened = crate::outbox::has_subscribers(conn, org_id).await?;
+    batch.listened.insert(org_id.to_owned(), listened);
+    Ok(listened)
+}
+
+/// Writes each organization's new log head; the last step before the commit.
+pub(crate) async fn finish(batch: &Batch, conn: &mut PgConnection) -> Result<()> {
+    for (org_id, (seq, hash)) in &batch.heads {
+        sqlx::query("UPDATE organizations SET activity_seq = $2, activity_head = $3 WHERE id = $1")
+            .bind(org_id)
+            .bind(seq)
+            .bind(&hash[..])
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Writes `changes` on `conn`, inside the group commit's transaction. On an error the
+/// caller rolls the writes back, and `batch` with them.
+pub(crate) async fn write_changes(
+    conn: &mut PgConnection,
+    org_id: &str,
+    changes: &WriteSet,
+    batch: &mut Batch,
+) -> Result<Vec<ActivityRecord>> {
+    let head = if changes.activity.is_empty() {
+        None
+    } else {
+        Some(head(batch, conn, org_id).await?)
+    };
+    for lock in &changes.locks_insert {
+        insert_lock(conn, lock).await?;
+    }
+    write_groups(conn, changes).await?;
+    delete_each(conn, "DELETE FROM keys WHERE id = $1", &changes.keys_delete).await?;
+    for key in &changes.keys_upsert {
+        upsert_key(conn, key).await?;
+    }
+    for (group_id, lock_id) in &changes.group_locks_remove {
+        sqlx::query("DELETE FROM group_locks WHERE group_id = $1 AND lock_id = $2")
+            .bind(group_id)
+            .bind(lock_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    delete_each(
+        conn,
+        "DELETE FROM group_members WHERE id = $1",
+        &changes.members_delete,
+    )
+    .await?;
+    delete_each(
+        conn,
+        "DELETE FROM groups WHERE id = $1",
+        &changes.groups_delete,
+    )
+    .await?;
+    for lock in &changes.locks_update {
+        update_lock(conn, lock).await?;
+    }
+    delete_each(
+        conn,
+        "DELETE FROM locks WHERE id = $1",
+        &changes.locks_delete,
+    )
+    .await?;
+    write_credentials(conn, changes).await?;
+    for request in &changes.unlocks_update {
+        crate::unlocks::write_unlock(conn, request).await?;
+    }
+    let sealed = match head {
+        Some(head) => append_activity(conn, org_id, head, &changes.activity).await?,
+        None => Vec::new(),
+    };
+    crate::outbox::write_webhooks(conn, &changes.webhooks_insert, &changes.webhooks_delete).await?;
+    crate::outbox::insert_inbox(conn, &changes.inbox).await?;
+    crate::outbox::insert_jobs(conn, &changes.jobs).await?;
+    let touches_listeners =
+        !changes.webhooks_insert.is_empty() || !changes.webhooks_delete.is_empty();
+    if touches_listeners {
+        batch.listened.remove(org_id);
+    }
+    if let Some(dispatch) = latchkey_store::dispatch_job(org_id, &sealed)
+        && listened(batch, conn, org_id).await?
+    {
+        crate::outbox::insert_jobs(conn, &[dispatch]).await?;
+    }
+    if let Some(last) = sealed.last() {
+        batch.heads.insert(org_id.to_owned(), (last.seq, last.hash));
+    }
+    Ok(sealed)
 }
 
 async fn delete_each(conn: &mut PgConnection, sql: &'static str, ids: &[String]) -> Result<()> {
@@ -346,12 +400,5 @@ async fn append_activity(
             hash,
         });
     }
-    sqlx::query("UPDATE organizations SET activity_seq = $2, activity_head = $3 WHERE id = $1")
-        .bind(org_id)
-        .bind(seq)
-        .bind(&hash[..])
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
     Ok(sealed)
 }

@@ -8,6 +8,7 @@ mod idempotency;
 mod outbox;
 
 mod unlocks;
+mod writer;
 
 use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
@@ -31,6 +32,7 @@ const POOL_SIZE: u32 = 16;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    writer: writer::Writer,
 }
 
 impl PostgresStore {
@@ -45,7 +47,8 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(other)?;
-        Ok(PostgresStore { pool })
+        let writer = writer::Writer::start(pool.clone());
+        Ok(PostgresStore { pool, writer })
     }
 }
 
@@ -365,7 +368,7 @@ impl Store for PostgresStore {
     }
 
     async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<Vec<ActivityRecord>> {
-        self.apply_changes(org_id, changes).await
+        self.writer.apply(org_id, changes).await
     }
 }
 

@@ -3,10 +3,9 @@
 //! `BEGIN IMMEDIATE`: SQLite's write lock is held from the start, so the audit log's head
 //! is read and advanced without a race.
 
-use std::collections::HashMap;
-
 use latchkey_core::audit;
 use latchkey_core::secret::Digest32;
+use latchkey_store::group_commit::Heads;
 use latchkey_store::{
     ActivityDraft, ActivityRecord, KeyRecord, LockRecord, Result, StoreError, WriteSet,
 };
@@ -14,47 +13,37 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::db;
 
-/// What one write transaction knows of each organization it touched: its log's head as
-/// the transaction leaves it (written back once, by `finish`), and whether anyone
-/// listens to its activity. Nothing else writes while the transaction holds the lock.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Batch {
-    heads: HashMap<String, (i64, Digest32)>,
-    listened: HashMap<String, bool>,
+/// What this transaction knows of the organizations it touched.
+pub(crate) type Batch = Heads;
+
+async fn head(batch: &Batch, conn: &mut SqliteConnection, org_id: &str) -> Result<(i64, Digest32)> {
+    match batch.heads.get(org_id) {
+        Some(head) => Ok(*head),
+        None => log_head(conn, org_id).await,
+    }
 }
 
-impl Batch {
-    async fn head(&mut self, conn: &mut SqliteConnection, org_id: &str) -> Result<(i64, Digest32)> {
-        if let Some(head) = self.heads.get(org_id) {
-            return Ok(*head);
-        }
-        log_head(conn, org_id).await
+async fn listened(batch: &mut Batch, conn: &mut SqliteConnection, org_id: &str) -> Result<bool> {
+    if let Some(listened) = batch.listened.get(org_id) {
+        return Ok(*listened);
     }
+    let listened = crate::outbox::has_subscribers(conn, org_id).await?;
+    batch.listened.insert(org_id.to_owned(), listened);
+    Ok(listened)
+}
 
-    async fn listened(&mut self, conn: &mut SqliteConnection, org_id: &str) -> Result<bool> {
-        if let Some(listened) = self.listened.get(org_id) {
-            return Ok(*listened);
-        }
-        let listened = crate::outbox::has_subscribers(conn, org_id).await?;
-        self.listened.insert(org_id.to_owned(), listened);
-        Ok(listened)
-    }
-
-    /// Writes each organization's new log head; the last step before the commit.
-    pub(crate) async fn finish(&self, conn: &mut SqliteConnection) -> Result<()> {
-        for (org_id, (seq, hash)) in &self.heads {
-            sqlx::query(
-                "UPDATE organizations SET activity_seq = $2, activity_head = $3 WHERE id = $1",
-            )
+/// Writes each organization's new log head; the last step before the commit.
+pub(crate) async fn finish(batch: &Batch, conn: &mut SqliteConnection) -> Result<()> {
+    for (org_id, (seq, hash)) in &batch.heads {
+        sqlx::query("UPDATE organizations SET activity_seq = $2, activity_head = $3 WHERE id = $1")
             .bind(org_id)
             .bind(seq)
             .bind(&hash[..])
             .execute(&mut *conn)
             .await
             .map_err(db)?;
-        }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Writes `changes` on `conn`, inside a transaction that holds the write lock. On an
@@ -68,7 +57,7 @@ pub(crate) async fn write_changes(
     let head = if changes.activity.is_empty() {
         None
     } else {
-        Some(batch.head(conn, org_id).await?)
+        Some(head(batch, conn, org_id).await?)
     };
     for lock in &changes.locks_insert {
         insert_lock(conn, lock).await?;
@@ -124,7 +113,7 @@ pub(crate) async fn write_changes(
         batch.listened.remove(org_id);
     }
     if let Some(dispatch) = latchkey_store::dispatch_job(org_id, &sealed)
-        && batch.listened(conn, org_id).await?
+        && listened(batch, conn, org_id).await?
     {
         crate::outbox::insert_jobs(conn, &[dispatch]).await?;
     }

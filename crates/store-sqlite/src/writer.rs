@@ -1,26 +1,24 @@
-//! Group commit. Every `apply` and every unlock request's start go to one writer task,
-//! which takes what is waiting at that moment (up to `MAX_BATCH`) and writes it in one
-//! transaction. Each organization's log head is read once per transaction and written
-//! back once, before the commit. If one change fails, the transaction is rolled back and
-//! written again with each change in a savepoint of its own: the failing one is rolled
-//! back alone and answered with its own error, the others commit together. Each caller is
-//! answered after the commit, so its activity entries are stored before its response.
-//! Under load, one commit carries many callers' changes; alone, a change commits at once,
-//! without waiting for company.
+//! Group commit on SQLite (`latchkey_store::group_commit`): every `apply` and every
+//! unlock request's start go through one writer task, in `BEGIN IMMEDIATE` transactions
+//! of up to `MAX_BATCH` writes. Each organization's log head is read once per transaction
+//! and written back once, before the commit. If one write fails, the transaction is
+//! rolled back and written again with each write in a savepoint of its own: the failing
+//! one is rolled back alone and answered with its own error, the others commit together.
 
+use async_trait::async_trait;
+use latchkey_store::group_commit::{Batches, GroupCommit};
 use latchkey_store::{ActivityRecord, Result, StoreError, UnlockRecord, UnlockStart, WriteSet};
 use sqlx::{SqliteConnection, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
 
-use crate::apply::{Batch, write_changes};
+use crate::apply::{Batch, finish, write_changes};
 use crate::db;
 use crate::unlocks::write_start;
 
-/// The most changes one transaction carries.
+/// The most writes one transaction carries.
 const MAX_BATCH: usize = 128;
 
-/// What a caller waits for: a call's changes (`apply`) or the start of an unlock request.
-enum Work {
+/// A call's changes (`apply`) or the start of an unlock request.
+pub(crate) enum Work {
     Apply {
         org_id: String,
         changes: Box<WriteSet>,
@@ -31,32 +29,18 @@ enum Work {
     },
 }
 
-enum Done {
+pub(crate) enum Done {
     Applied(Vec<ActivityRecord>),
     Started(UnlockStart),
 }
 
-struct Pending {
-    work: Work,
-    answer: oneshot::Sender<Result<Done>>,
-}
-
-/// The handle of the writer task; the task ends when every handle is dropped.
+/// The handle of the writer task.
 #[derive(Debug, Clone)]
-pub(crate) struct Writer {
-    queue: mpsc::UnboundedSender<Pending>,
-}
+pub(crate) struct Writer(GroupCommit<SqliteBatches>);
 
 impl Writer {
     pub(crate) fn start(pool: SqlitePool) -> Writer {
-        let (queue, mut waiting) = mpsc::unbounded_channel::<Pending>();
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(MAX_BATCH);
-            while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                commit(&pool, &mut batch).await;
-            }
-        });
-        Writer { queue }
+        Writer(GroupCommit::start(SqliteBatches { pool }, MAX_BATCH))
     }
 
     /// Writes `changes` in the next group commit; answers once it is committed.
@@ -69,7 +53,7 @@ impl Writer {
             org_id: org_id.to_owned(),
             changes: Box::new(changes.clone()),
         };
-        match self.run(work).await? {
+        match self.0.write(work).await? {
             Done::Applied(sealed) => Ok(sealed),
             Done::Started(_) => Err(StoreError::Other("the writer answered another call".into())),
         }
@@ -85,20 +69,15 @@ impl Writer {
             request: Box::new(request.clone()),
             consume_key: consume_key.map(str::to_owned),
         };
-        match self.run(work).await? {
+        match self.0.write(work).await? {
             Done::Started(start) => Ok(start),
             Done::Applied(_) => Err(StoreError::Other("the writer answered another call".into())),
         }
     }
+}
 
-    async fn run(&self, work: Work) -> Result<Done> {
-        let stopped = || StoreError::Other("the database writer has stopped".into());
-        let (answer, answered) = oneshot::channel();
-        self.queue
-            .send(Pending { work, answer })
-            .map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
-    }
+pub(crate) struct SqliteBatches {
+    pool: SqlitePool,
 }
 
 async fn write(conn: &mut SqliteConnection, work: &Work, batch: &mut Batch) -> Result<Done> {
@@ -115,71 +94,61 @@ async fn write(conn: &mut SqliteConnection, work: &Work, batch: &mut Batch) -> R
     }
 }
 
-/// Commits `batch` (emptied) and answers each of its callers.
-async fn commit(pool: &SqlitePool, batch: &mut Vec<Pending>) {
-    let results = match write_all(pool, batch).await {
-        Ok(results) => results,
-        Err(e) if batch.len() == 1 => vec![Err(e)],
-        Err(e) => {
-            let message = e.to_string();
-            batch
-                .iter()
-                .map(|_| Err(StoreError::Other(message.clone().into())))
-                .collect()
+#[async_trait]
+impl Batches for SqliteBatches {
+    type Work = Work;
+    type Done = Done;
+
+    async fn write(&self, work: &[Work]) -> Result<Vec<Result<Done>>> {
+        // First as one run of writes; only if one of them fails, again with each in a
+        // savepoint of its own.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut batch = Batch::default();
+        let mut results = Vec::with_capacity(work.len());
+        for w in work {
+            match write(&mut tx, w, &mut batch).await {
+                Ok(done) => results.push(Ok(done)),
+                Err(e) if work.len() == 1 => return Ok(vec![Err(e)]),
+                Err(_) => break,
+            }
         }
-    };
-    for (pending, result) in batch.drain(..).zip(results) {
-        let _ = pending.answer.send(result);
+        if results.len() < work.len() {
+            tx.rollback().await.map_err(db)?;
+            return self.write_each(work).await;
+        }
+        finish(&batch, &mut tx).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(results)
     }
 }
 
-async fn write_all(pool: &SqlitePool, pending: &[Pending]) -> Result<Vec<Result<Done>>> {
-    // First as one run of writes; only if one of them fails, again with each in a
-    // savepoint of its own, so the failure is rolled back alone.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-    let mut batch = Batch::default();
-    let mut results = Vec::with_capacity(pending.len());
-    for p in pending {
-        match write(&mut tx, &p.work, &mut batch).await {
-            Ok(done) => results.push(Ok(done)),
-            Err(e) if pending.len() == 1 => return Ok(vec![Err(e)]),
-            Err(_) => break,
-        }
-    }
-    if results.len() < pending.len() {
-        tx.rollback().await.map_err(db)?;
-        return write_each(pool, pending).await;
-    }
-    batch.finish(&mut tx).await?;
-    tx.commit().await.map_err(db)?;
-    Ok(results)
-}
-
-async fn write_each(pool: &SqlitePool, pending: &[Pending]) -> Result<Vec<Result<Done>>> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-    let mut batch = Batch::default();
-    let mut results = Vec::with_capacity(pending.len());
-    for p in pending {
-        sqlx::query("SAVEPOINT change")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        let before = batch.clone();
-        let result = write(&mut tx, &p.work, &mut batch).await;
-        if result.is_err() {
-            batch = before;
-            sqlx::query("ROLLBACK TO change")
+impl SqliteBatches {
+    async fn write_each(&self, work: &[Work]) -> Result<Vec<Result<Done>>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut batch = Batch::default();
+        let mut results = Vec::with_capacity(work.len());
+        for w in work {
+            sqlx::query("SAVEPOINT change")
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            let before = batch.clone();
+            let result = write(&mut tx, w, &mut batch).await;
+            if result.is_err() {
+                batch = before;
+                sqlx::query("ROLLBACK TO change")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
+            sqlx::query("RELEASE change")
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            results.push(result);
         }
-        sqlx::query("RELEASE change")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        results.push(result);
+        finish(&batch, &mut tx).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(results)
     }
-    batch.finish(&mut tx).await?;
-    tx.commit().await.map_err(db)?;
-    Ok(results)
 }

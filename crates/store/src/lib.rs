@@ -7,6 +7,7 @@
 
 mod columns;
 mod error;
+pub mod group_commit;
 mod outbox;
 mod records;
 pub mod rows;
