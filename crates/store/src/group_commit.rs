@@ -4,6 +4,7 @@
 //! commit carries many callers' writes; alone, a write commits at once.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
@@ -50,19 +51,21 @@ impl<B: Batches> GroupCommit<B> {
     /// Starts the writer task; a transaction carries at most `max_batch` writes.
     pub fn start(batches: B, max_batch: usize) -> GroupCommit<B> {
         let (queue, mut waiting) = mpsc::unbounded_channel::<Pending<B>>();
+        let batches = Arc::new(batches);
         tokio::spawn(async move {
             let mut pending = Vec::with_capacity(max_batch);
             while waiting.recv_many(&mut pending, max_batch).await > 0 {
                 let (work, answers): (Vec<_>, Vec<_>) = pending.drain(..).unzip();
-                let results = match batches.write(&work).await {
-                    Ok(results) => results,
-                    Err(e) if work.len() == 1 => vec![Err(e)],
-                    Err(e) => {
-                        let message = e.to_string();
-                        work.iter()
-                            .map(|_| Err(StoreError::Other(message.clone().into())))
-                            .collect()
-                    }
+                let count = work.len();
+                // A task of its own per batch: should a write panic, its callers get an
+                // error and the writer goes on.
+                let store = batches.clone();
+                let written = tokio::spawn(async move { store.write(&work).await }).await;
+                let results = match written {
+                    Ok(Ok(results)) => results,
+                    Ok(Err(e)) if count == 1 => vec![Err(e)],
+                    Ok(Err(e)) => every(count, &e.to_string()),
+                    Err(e) => every(count, &format!("the database writer failed: {e}")),
                 };
                 for (answer, result) in answers.into_iter().zip(results) {
                     let _ = answer.send(result);
@@ -81,6 +84,13 @@ impl<B: Batches> GroupCommit<B> {
     }
 }
 
+/// The same error for each of `count` writes.
+fn every<T>(count: usize, message: &str) -> Vec<Result<T>> {
+    (0..count)
+        .map(|_| Err(StoreError::Other(message.to_owned().into())))
+        .collect()
+}
+
 /// What one transaction knows of the organizations it touched: each one's log head as
 /// the transaction leaves it (written back once, before the commit), and whether anyone
 /// listens to its activity.
@@ -88,4 +98,86 @@ impl<B: Batches> GroupCommit<B> {
 pub struct Heads {
     pub heads: HashMap<String, (i64, Digest32)>,
     pub listened: HashMap<String, bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    /// Records each batch's writes; the first batch waits for `go`; a write of 0 panics.
+    struct Recorder {
+        batches: Recorded,
+        go: Arc<Semaphore>,
+    }
+
+    #[async_trait]
+    impl Batches for Recorder {
+        type Work = u32;
+        type Done = u32;
+
+        async fn write(&self, batch: &[u32]) -> Result<Vec<Result<u32>>> {
+            let first = self.batches.lock().unwrap().is_empty();
+            self.batches.lock().unwrap().push(batch.to_vec());
+            if first {
+                let _ = self.go.acquire().await;
+            }
+            assert!(!batch.contains(&0), "a write the store cannot take");
+            Ok(batch.iter().map(|w| Ok(w * 10)).collect())
+        }
+    }
+
+    type Recorded = Arc<Mutex<Vec<Vec<u32>>>>;
+
+    fn writer() -> (GroupCommit<Recorder>, Recorded, Arc<Semaphore>) {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let go = Arc::new(Semaphore::new(0));
+        let writer = GroupCommit::start(
+            Recorder {
+                batches: batches.clone(),
+                go: go.clone(),
+            },
+            128,
+        );
+        (writer, batches, go)
+    }
+
+    #[tokio::test]
+    async fn writes_waiting_together_share_one_batch() {
+        let (writer, batches, go) = writer();
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(1).await }
+        });
+        while batches.lock().unwrap().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let rest: Vec<_> = (2..=50)
+            .map(|n| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.write(n).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        go.add_permits(1);
+        assert_eq!(first.await.unwrap().unwrap(), 10);
+        for (n, answer) in (2..=50).zip(rest) {
+            assert_eq!(answer.await.unwrap().unwrap(), n * 10);
+        }
+        let sizes: Vec<usize> = batches.lock().unwrap().iter().map(Vec::len).collect();
+        assert_eq!(sizes, [1, 49], "the 49 that waited went in one transaction");
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_panics_fails_its_callers_and_the_writer_goes_on() {
+        let (writer, _, go) = writer();
+        go.add_permits(1);
+        assert_eq!(writer.write(7).await.unwrap(), 70);
+        let failed = writer.write(0).await.unwrap_err();
+        assert!(failed.to_string().contains("writer failed"), "{failed}");
+        assert_eq!(writer.write(8).await.unwrap(), 80);
+    }
 }
