@@ -16,7 +16,6 @@ pub struct Period {
 /// One measured run: each call's latency and whether it failed.
 #[derive(Debug, Default)]
 pub struct Measured {
-    pub requests: usize,
     pub errors: usize,
     pub seconds: f64,
     /// Sorted.
@@ -27,7 +26,7 @@ impl Measured {
     pub fn per_second(&self) -> f64 {
         // Counts stay far below 2^52: the conversion is exact.
         #[allow(clippy::cast_precision_loss)]
-        let requests = self.requests as f64;
+        let requests = self.latencies.len() as f64;
         requests / self.seconds
     }
 
@@ -42,7 +41,6 @@ impl Measured {
     pub fn from_latencies(mut latencies: Vec<Duration>, errors: usize, seconds: f64) -> Measured {
         latencies.sort_unstable();
         Measured {
-            requests: latencies.len(),
             errors,
             seconds,
             latencies,

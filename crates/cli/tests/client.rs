@@ -8,13 +8,13 @@ use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 
-use common::{field, kill, latchkey, serve};
+use common::{Demo, latchkey};
 use serde_json::Value;
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+fn run<V: AsRef<std::ffi::OsStr>>(args: &[&str], env: &[(&str, V)]) -> Output {
     latchkey()
         .args(args)
-        .envs(env.iter().copied())
+        .envs(env.iter().map(|(name, value)| (*name, value)))
         .output()
         .expect("run latchkey")
 }
@@ -30,21 +30,17 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn the_cli_calls_signs_in_unlocks_and_exports() {
-    let dir = tempfile::tempdir().unwrap();
+    let demo = Demo::start();
     let home = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}/latchkey.db", dir.path().display());
-    let (server, url, banner) = serve(dir.path(), &database, &[]);
-    let key = field(&banner, "API key").unwrap();
-    let secret = field(&banner, "API secret").unwrap();
-    let email = field(&banner, "Admin email").unwrap();
-    let password = field(&banner, "Admin password").unwrap();
+    let (dir, url) = (&demo.dir, demo.url.as_str());
+    let (key, email, password) = (
+        demo.field("API key"),
+        demo.field("Admin email"),
+        demo.field("Admin password"),
+    );
     let config_home = home.path().to_str().unwrap();
-    let as_org = [
-        ("LATCHKEY_URL", url.as_str()),
-        ("LATCHKEY_API_KEY", key.as_str()),
-        ("LATCHKEY_API_SECRET", secret.as_str()),
-        ("XDG_CONFIG_HOME", config_home),
-    ];
+    let mut as_org = demo.org_env();
+    as_org.push(("XDG_CONFIG_HOME", config_home.to_owned()));
 
     // call: pretty JSON of the result.
     let locks: Value = serde_json::from_str(&stdout(&run(&["call", "getLocks"], &as_org))).unwrap();
@@ -68,7 +64,7 @@ fn the_cli_calls_signs_in_unlocks_and_exports() {
 
     // signin saves a session readable by its owner only; later calls use it.
     let as_person = [
-        ("LATCHKEY_URL", url.as_str()),
+        ("LATCHKEY_URL", url),
         ("LATCHKEY_API_KEY", key.as_str()),
         ("LATCHKEY_PASSWORD", password.as_str()),
         ("XDG_CONFIG_HOME", config_home),
@@ -123,12 +119,12 @@ fn the_cli_calls_signs_in_unlocks_and_exports() {
     // signout forgets the session.
     stdout(&run(&["signout"], &as_person));
     assert!(!saved.exists());
-    kill(server);
+    demo.stop();
 }
 
 #[test]
 fn completions_and_every_command_s_help_with_an_example() {
-    let script = stdout(&run(&["completions", "bash"], &[]));
+    let script = stdout(&run(&["completions", "bash"], &[] as &[(&str, &str)]));
     assert!(script.contains("latchkey") && script.contains("signin"));
     for command in [
         &["serve", "--help"][..],
@@ -144,7 +140,7 @@ fn completions_and_every_command_s_help_with_an_example() {
         &["import", "--help"],
         &["completions", "--help"],
     ] {
-        let help = stdout(&run(command, &[]));
+        let help = stdout(&run(command, &[] as &[(&str, &str)]));
         assert!(
             help.contains("Example"),
             "{command:?} has an example: {help}"
@@ -154,16 +150,9 @@ fn completions_and_every_command_s_help_with_an_example() {
 
 #[test]
 fn import_sends_keys_in_batches_reports_refusals_and_is_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}/latchkey.db", dir.path().display());
-    let (server, url, banner) = serve(dir.path(), &database, &[]);
-    let key = field(&banner, "API key").unwrap();
-    let secret = field(&banner, "API secret").unwrap();
-    let env = [
-        ("LATCHKEY_URL", url.as_str()),
-        ("LATCHKEY_API_KEY", key.as_str()),
-        ("LATCHKEY_API_SECRET", secret.as_str()),
-    ];
+    let demo = Demo::start();
+    let dir = &demo.dir;
+    let env = demo.org_env();
     let locks: Value = serde_json::from_str(&stdout(&run(&["call", "getLocks"], &env))).unwrap();
     let lock = locks[0]["lockId"].as_str().unwrap();
     let mut csv = String::from("Lock,Email,Phone,Role,First name,Last name,Schedule\n");
@@ -239,5 +228,5 @@ fn import_sends_keys_in_batches_reports_refusals_and_is_idempotent() {
         .lines()
         .count();
     assert_eq!(log_before, log_after);
-    kill(server);
+    demo.stop();
 }

@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{field, kill, latchkey, serve};
+use common::{Demo, latchkey};
 
 fn clients() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../clients")
@@ -26,19 +26,11 @@ fn available(program: &str, probe: &[&str]) -> bool {
 
 #[test]
 fn every_client_example_opens_the_demo_door() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}/latchkey.db", dir.path().display());
-    let (server, url, banner) = serve(dir.path(), &database, &[]);
-    let key = field(&banner, "API key").unwrap();
-    let secret = field(&banner, "API secret").unwrap();
-    let env = [
-        ("LATCHKEY_URL", url.as_str()),
-        ("LATCHKEY_API_KEY", key.as_str()),
-        ("LATCHKEY_API_SECRET", secret.as_str()),
-    ];
+    let demo = Demo::start();
+    let env = demo.org_env();
     let locks = latchkey()
         .args(["call", "getLocks"])
-        .envs(env)
+        .envs(env.clone())
         .output()
         .unwrap();
     let locks: serde_json::Value = serde_json::from_slice(&locks.stdout).unwrap();
@@ -55,7 +47,7 @@ fn every_client_example_opens_the_demo_door() {
         }
         let output = Command::new(program)
             .arg(clients().join(script))
-            .envs(env)
+            .envs(env.clone())
             .env("LOCK_ID", &lock)
             .output()
             .unwrap();
@@ -71,7 +63,7 @@ fn every_client_example_opens_the_demo_door() {
     // Each example left its unlock in the log, done on behalf of the front desk.
     let log = latchkey()
         .args(["audit", "export", "--format", "jsonl"])
-        .envs(env)
+        .envs(env.clone())
         .output()
         .unwrap();
     let unlocks = String::from_utf8_lossy(&log.stdout)
@@ -79,5 +71,5 @@ fn every_client_example_opens_the_demo_door() {
         .filter(|l| l.contains("\"type\":\"UNLOCK\"") && l.contains("Front desk"))
         .count();
     assert_eq!(unlocks, ran);
-    kill(server);
+    demo.stop();
 }

@@ -240,3 +240,38 @@ both!(
     rotating_the_secret_retires_the_old_one_after_its_grace,
     rotating_needs_the_secret_and_a_sane_grace,
 );
+
+/// Each server keeps an API key it read for 2 s (`key_cache`). A secret rotated on one
+/// server opens on the other at once (a secret that does not match the kept key is
+/// checked against the database), and the old one stops there within those 2 s.
+#[tokio::test]
+async fn a_secret_rotated_on_one_server_holds_on_the_other_on_postgres() {
+    let Some(first) = TestServer::start(Backend::Postgres).await else {
+        return;
+    };
+    let second = first.beside(|_| {}).await;
+    let on_second = |api_secret: &str| {
+        latchkey_client::Client::new(&second.url).with(Credentials::Secret {
+            api_key: first.org.api_key.clone(),
+            api_secret: api_secret.to_owned(),
+        })
+    };
+    let old = first.org.api_secret.clone();
+    on_second(&old)
+        .get_current_user()
+        .await
+        .expect("the second server reads and keeps the key");
+    let new = first
+        .secret_client()
+        .rotate_api_secret(Some(0))
+        .await
+        .unwrap()
+        .api_secret;
+    on_second(&new)
+        .get_current_user()
+        .await
+        .expect("the new secret opens on the other server at once");
+    assert_api_error(first.secret_client().get_current_user().await, 401, 602);
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_api_error(on_second(&old).get_current_user().await, 401, 602);
+}

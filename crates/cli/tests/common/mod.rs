@@ -78,3 +78,43 @@ pub fn kill(mut child: Child) {
     assert!(killed.success());
     child.wait().unwrap();
 }
+
+/// A demo server on a new SQLite database in a directory of its own, with its banner.
+pub struct Demo {
+    pub dir: tempfile::TempDir,
+    pub server: Child,
+    pub url: String,
+    pub banner: Vec<String>,
+}
+
+impl Demo {
+    pub fn start() -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}/latchkey.db", dir.path().display());
+        let (server, url, banner) = serve(dir.path(), &database, &[]);
+        Demo {
+            dir,
+            server,
+            url,
+            banner,
+        }
+    }
+
+    /// A line of the banner (`"API key"`, `"Admin password"`, …).
+    pub fn field(&self, name: &str) -> String {
+        field(&self.banner, name).unwrap_or_else(|| panic!("no {name} in {:?}", self.banner))
+    }
+
+    /// The environment that makes the CLI act as the demo organization (by its secret).
+    pub fn org_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("LATCHKEY_URL", self.url.clone()),
+            ("LATCHKEY_API_KEY", self.field("API key")),
+            ("LATCHKEY_API_SECRET", self.field("API secret")),
+        ]
+    }
+
+    pub fn stop(self) {
+        kill(self.server);
+    }
+}
