@@ -55,7 +55,7 @@ pub struct ActivityEntry {
 }
 
 /// Every activity entry type.
-pub const ACTIVITY_TYPES: [&str; 19] = [
+pub const ACTIVITY_TYPES: [&str; 20] = [
     "UNLOCK",
     "LOCK",
     "UNLOCK_DENIED",
@@ -75,6 +75,7 @@ pub const ACTIVITY_TYPES: [&str; 19] = [
     "WEBHOOK_CREATED",
     "WEBHOOK_DELETED",
     "API_SECRET_ROTATED",
+    "ORGANIZATION_ADMIN_GRANTED",
 ];
 
 /// `getActivity`, and the query of the exports (`types` comma-separated there).

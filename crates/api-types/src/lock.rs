@@ -105,6 +105,9 @@ pub struct Lock {
     pub online: bool,
     pub last_seen_at: Option<String>,
     pub relock_seconds: u32,
+    /// Whether the lock is in lockdown (`setLockdown`): no key opens it.
+    #[serde(default)]
+    pub lockdown: bool,
     /// The caller's role on the lock.
     pub role: Option<String>,
     /// Shown to admins only.

@@ -151,6 +151,19 @@ enum OrgCommand {
         #[arg(long)]
         name: String,
     },
+    /// Make a person (by email or phone; they must have signed up) an administrator of
+    /// the organization: in the portal they manage its webhooks and API keys. Recorded in
+    /// the audit log.
+    #[command(
+        after_help = "Example:\n  latchkey org admin --org 9DFipppR5U --user ada@example.com"
+    )]
+    Admin {
+        #[arg(long)]
+        org: String,
+        /// Email or phone of the person.
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,6 +222,14 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open(&settings).await?;
             let created = provision::create_organization(&*store, &name, now()).await?;
             println!("{}", serde_json::to_string_pretty(&created)?);
+            Ok(())
+        }
+        Command::Org(OrgCommand::Admin { org, user }) => {
+            let store = open(&settings).await?;
+            let person = provision::grant_organization_admin(&*store, &org, &user, now())
+                .await
+                .with_context(|| format!("making {user} an administrator of {org}"))?;
+            println!("{}", serde_json::to_string_pretty(&person)?);
             Ok(())
         }
         Command::Lock(LockCommand::Add { org, name, tz }) => {

@@ -31,6 +31,12 @@ pub enum Authenticated {
         user_id: String,
         token_hash: Digest32,
     },
+    /// An administrator of the organization signed in to the portal, using its authority
+    /// (webhooks, API keys): acts as the virtual user would, recorded as the person.
+    Delegated {
+        key: ApiKeyRecord,
+        user_id: String,
+    },
 }
 
 /// A session is touched at most this often, so that reads do not all become writes.
@@ -228,7 +234,8 @@ impl Principal for KeyOnly {
         match auth {
             Authenticated::KeyOnly(key)
             | Authenticated::Virtual(key)
-            | Authenticated::Session { key, .. } => Ok(KeyOnly { key }),
+            | Authenticated::Session { key, .. }
+            | Authenticated::Delegated { key, .. } => Ok(KeyOnly { key }),
         }
     }
 }
@@ -241,6 +248,11 @@ impl Principal for Caller {
             Authenticated::Virtual(key) => Ok(Caller::Virtual(VirtualCaller {
                 org_id: key.org_id,
                 user_id: key.virtual_user_id,
+                api_key: key.api_key,
+            })),
+            Authenticated::Delegated { key, user_id } => Ok(Caller::Virtual(VirtualCaller {
+                org_id: key.org_id,
+                user_id,
                 api_key: key.api_key,
             })),
             Authenticated::Session {

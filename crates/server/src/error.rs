@@ -84,6 +84,14 @@ impl ApiError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The HTTP status the error is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or_else(|| {
+            StatusCode::from_u16(self.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        })
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -114,10 +122,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status.unwrap_or_else(|| {
-            StatusCode::from_u16(self.code.http_status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        });
+        let status = self.status();
         if status.is_server_error() {
             tracing::warn!(
                 code = self.code.code(),

@@ -40,7 +40,9 @@ fn claim(call: &Call, key: &HeaderValue) -> Result<IdempotencyClaim, ApiError> {
     let (org_id, scope) = match &call.auth {
         Authenticated::KeyOnly(k) => (k.org_id.clone(), format!("key:{}", k.api_key)),
         Authenticated::Virtual(k) => (k.org_id.clone(), k.virtual_user_id.clone()),
-        Authenticated::Session { key, user_id, .. } => (key.org_id.clone(), user_id.clone()),
+        Authenticated::Session { key, user_id, .. } | Authenticated::Delegated { key, user_id } => {
+            (key.org_id.clone(), user_id.clone())
+        }
     };
     let mut hasher = Sha256::new();
     hasher.update(call.name.as_bytes());

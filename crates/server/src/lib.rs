@@ -18,6 +18,7 @@ pub mod key_cache;
 mod live;
 pub mod outbox;
 pub mod password;
+mod portal;
 pub mod provision;
 pub mod reference;
 pub mod router;
@@ -75,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .route("/docs", get(reference::docs_page))
         .route("/export/activity.csv", get(export::csv))
         .route("/export/activity.jsonl", get(export::jsonl))
+        .nest("/portal", portal::routes())
         .route("/rest/functions/{name}", post(transport::call_function))
         .route("/{name}", post(transport::call_function))
         .fallback(|| async {

@@ -1,13 +1,14 @@
 //! Provisioning done from the command line and at first start: organizations with their
 //! API key, simulated locks, and the demo organization of a new database.
 
-use latchkey_api_types::{Driver, Lock, OrganizationCreated};
+use latchkey_api_types::{Driver, Lock, OrganizationCreated, User};
+use latchkey_core::contact::Identifier;
 use latchkey_core::ids::new_object_id;
 use latchkey_core::role::Role;
 use latchkey_core::{secret, time};
 use latchkey_store::{
-    ApiKeyRecord, KeyRecord, LockRecord, NewOrganization, Organization, Store, UserLookup,
-    UserRecord, UserType, WriteSet,
+    ApiKeyRecord, KeyRecord, LockRecord, NewOrganization, Organization, OrganizationAdmin, Store,
+    UserLookup, UserRecord, UserType, WriteSet,
 };
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -69,6 +70,42 @@ pub async fn create_organization(
         api_key,
         api_secret,
     })
+}
+
+/// Makes the person with this email or phone an administrator of the organization: in
+/// the portal they act with its authority (webhooks, API keys). Recorded as
+/// `ORGANIZATION_ADMIN_GRANTED` by the organization's virtual user.
+pub async fn grant_organization_admin(
+    store: &dyn Store,
+    org_id: &str,
+    identifier: &str,
+    now: i64,
+) -> Result<User, ApiError> {
+    let person = match Identifier::parse(identifier) {
+        Ok(Identifier::Email(e)) => store.user(UserLookup::Email(&e)).await,
+        Ok(Identifier::Phone(p)) => store.user(UserLookup::Phone(&p)).await,
+        Err(e) => return Err(ApiError::invalid("user", e)),
+    }
+    .map_err(|_| ApiError::invalid("user", "has no account: they sign up first"))?;
+    let virtual_user = store.virtual_user_of(org_id).await?;
+    let initiator = store.user(UserLookup::Id(&virtual_user)).await?;
+    let changes = WriteSet {
+        organization_admins: vec![OrganizationAdmin {
+            org_id: org_id.to_owned(),
+            user_id: person.id.clone(),
+            created_at: now,
+        }],
+        activity: vec![actor::entry(
+            &initiator,
+            now,
+            "ORGANIZATION_ADMIN_GRANTED",
+            None,
+            Some(serde_json::json!({"user": views::user(&person)})),
+        )],
+        ..WriteSet::default()
+    };
+    store.apply(org_id, &changes).await?;
+    Ok(views::user(&person))
 }
 
 /// A simulated lock to register.
@@ -145,7 +182,8 @@ pub struct Demo {
 pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.latchkey.dev";
 
 /// On a database with no organization yet, creates the demo: organization "Demo", its
-/// API key, an admin user with a generated password, and two simulated locks.
+/// API key, an admin user with a generated password (administrator of the organization
+/// and of both locks), and two simulated locks.
 pub async fn seed_demo(
     store: &dyn Store,
     passwords: &Passwords,
@@ -172,6 +210,7 @@ pub async fn seed_demo(
         updated_at: now,
     };
     store.create_user(&admin).await?;
+    grant_organization_admin(store, &organization.organization_id, DEMO_ADMIN_EMAIL, now).await?;
     let admins = [admin.id.clone()];
     let mut locks = Vec::new();
     for short_name in ["Front door", "Back door"] {

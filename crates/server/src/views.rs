@@ -46,6 +46,7 @@ pub fn lock(record: &LockRecord, role: Option<Role>) -> Result<Lock, ApiError> {
         online: record.online,
         last_seen_at: record.last_seen_at.map(format_millis),
         relock_seconds: u32::try_from(record.relock_seconds).unwrap_or(0),
+        lockdown: record.lockdown,
         role: role.map(|r| r.as_str().to_owned()),
         driver,
         created_at: format_millis(record.created_at),

@@ -152,6 +152,15 @@ async fn delete_each(conn: &mut PgConnection, sql: &'static str, ids: &[String])
 
 /// New sessions and a rotated API secret.
 async fn write_credentials(conn: &mut PgConnection, changes: &WriteSet) -> Result<()> {
+    for admin in &changes.organization_admins {
+        sqlx::query(latchkey_store::sql::GRANT_ORGANIZATION_ADMIN)
+            .bind(&admin.org_id)
+            .bind(&admin.user_id)
+            .bind(admin.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
     for session in &changes.sessions_insert {
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, org_id, created_at, last_used_at)

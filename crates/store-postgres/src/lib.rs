@@ -15,8 +15,8 @@ use latchkey_core::secret::Digest32;
 use latchkey_store::{
     ActivityCursor, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord,
     Holder, Idempotency, IdempotencyClaim, KeyFilter, KeyRecord, KeyRow, LockRecord,
-    NewOrganization, Organization, Result, SessionRecord, Store, StoreError, UniqueField,
-    UnlockRecord, UnlockStart, UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
+    NewOrganization, Organization, PortalOrganization, Result, SessionRecord, Store, StoreError,
+    UniqueField, UnlockRecord, UnlockStart, UserChanges, UserLookup, UserRecord, Viewer, WriteSet,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
@@ -365,6 +365,10 @@ impl Store for PostgresStore {
 
     async fn organization_ids(&self) -> Result<Vec<String>> {
         self.list_organization_ids().await
+    }
+
+    async fn portal_organizations(&self, user_id: &str) -> Result<Vec<PortalOrganization>> {
+        self.list_portal_organizations(user_id).await
     }
 
     async fn apply(&self, org_id: &str, changes: &WriteSet) -> Result<Vec<ActivityRecord>> {

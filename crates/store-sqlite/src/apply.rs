@@ -136,6 +136,15 @@ async fn delete_each(conn: &mut SqliteConnection, sql: &'static str, ids: &[Stri
 
 /// New sessions and a rotated API secret.
 async fn write_credentials(conn: &mut SqliteConnection, changes: &WriteSet) -> Result<()> {
+    for admin in &changes.organization_admins {
+        sqlx::query(latchkey_store::sql::GRANT_ORGANIZATION_ADMIN)
+            .bind(&admin.org_id)
+            .bind(&admin.user_id)
+            .bind(admin.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
     for session in &changes.sessions_insert {
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, org_id, created_at, last_used_at)

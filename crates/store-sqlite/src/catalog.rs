@@ -2,7 +2,7 @@
 
 use latchkey_store::{
     ActivityCursor, ActivityFilter, ActivityRecord, GroupMemberRecord, GroupRecord, Holder,
-    KeyFilter, KeyRecord, KeyRow, LockRecord, Result,
+    KeyFilter, KeyRecord, KeyRow, LockRecord, PortalOrganization, Result, sql,
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
@@ -285,6 +285,27 @@ impl SqliteStore {
         sql.push_bind(limit);
         let rows = sql.build().fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(activity_from_row).collect()
+    }
+
+    pub(crate) async fn list_portal_organizations(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<PortalOrganization>> {
+        let rows = sqlx::query(sql::PORTAL_ORGANIZATIONS)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok(PortalOrganization {
+                    id: row.try_get("id").map_err(db)?,
+                    name: row.try_get("name").map_err(db)?,
+                    api_key: row.try_get("api_key").map_err(db)?,
+                    org_admin: row.try_get("org_admin").map_err(db)?,
+                })
+            })
+            .collect()
     }
 
     pub(crate) async fn list_organization_ids(&self) -> Result<Vec<String>> {

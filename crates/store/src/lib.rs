@@ -22,8 +22,9 @@ pub use outbox::{
 pub use records::{
     ActivityCursor, ActivityDraft, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord,
     GroupRecord, Holder, Idempotency, IdempotencyClaim, KeyFilter, KeyRecord, KeyRow, KeyStatus,
-    LockRecord, NewOrganization, Organization, SecretRotation, SessionRecord, UnlockRecord,
-    UnlockStart, UserChanges, UserLookup, UserRecord, UserType, Viewer, WriteSet,
+    LockRecord, NewOrganization, Organization, OrganizationAdmin, PortalOrganization,
+    SecretRotation, SessionRecord, UnlockRecord, UnlockStart, UserChanges, UserLookup, UserRecord,
+    UserType, Viewer, WriteSet,
 };
 
 use async_trait::async_trait;
@@ -158,6 +159,9 @@ pub trait Store: Outbox + std::fmt::Debug + 'static {
 
     /// Every organization's id, in order (for `latchkey audit verify`).
     async fn organization_ids(&self) -> Result<Vec<String>>;
+
+    /// The organizations a person may open in the portal, by name.
+    async fn portal_organizations(&self, user_id: &str) -> Result<Vec<PortalOrganization>>;
 
     /// Applies every change of `changes` and appends its audit entries to `org_id`'s log
     /// (next `seq`, chained hash), in one transaction. With no audit entries, `org_id`

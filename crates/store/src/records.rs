@@ -11,6 +11,17 @@ pub struct Organization {
     pub created_at: i64,
 }
 
+/// An organization a person may open in the portal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalOrganization {
+    pub id: String,
+    pub name: String,
+    /// The organization's oldest API key that is not revoked; `None` when every key is.
+    pub api_key: Option<String>,
+    /// The person administers the organization itself, not only some of its locks.
+    pub org_admin: bool,
+}
+
 /// An organization's API key. The key itself is an identifier; only the secret's digest
 /// is stored. During a rotation's grace period the previous digest still opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +286,7 @@ pub struct WriteSet {
     /// Unlock requests to store as they are now (the end of a request).
     pub unlocks_update: Vec<UnlockRecord>,
     pub secret_rotation: Option<SecretRotation>,
+    pub organization_admins: Vec<OrganizationAdmin>,
     pub webhooks_insert: Vec<WebhookRecord>,
     pub webhooks_delete: Vec<String>,
     pub inbox: Vec<InboxRecord>,
@@ -283,6 +295,14 @@ pub struct WriteSet {
     /// `dispatch` job for them is queued in the same transaction: their webhook
     /// deliveries and notifications cannot be lost.
     pub activity: Vec<ActivityDraft>,
+}
+
+/// A person made administrator of an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationAdmin {
+    pub org_id: String,
+    pub user_id: String,
+    pub created_at: i64,
 }
 
 /// A new secret for an API key; the old one opens until `previous_valid_until`.

@@ -122,3 +122,21 @@ pub const PRUNE_JOBS: &str = "DELETE FROM jobs WHERE state IN ('done', 'dead') A
 /// Binds: queue, after id, limit.
 pub const QUEUED_AFTER: &str = "SELECT * FROM jobs
     WHERE queue = $1 AND id > $2 AND state = 'queued' ORDER BY id LIMIT $3";
+
+/// Binds: org_id, user_id, now. Granting twice changes nothing.
+pub const GRANT_ORGANIZATION_ADMIN: &str =
+    "INSERT INTO organization_admins (org_id, user_id, created_at) VALUES ($1, $2, $3)
+     ON CONFLICT (org_id, user_id) DO NOTHING";
+
+/// Binds: user_id. The organizations a person may open in the portal: those they
+/// administer, or where they hold an `ADMIN` or `OWNER` key; with the organization's
+/// oldest API key that is not revoked, and whether they administer it.
+pub const PORTAL_ORGANIZATIONS: &str = "SELECT o.id, o.name,
+        (SELECT a.api_key FROM api_keys a WHERE a.org_id = o.id AND a.revoked_at IS NULL
+         ORDER BY a.created_at, a.api_key LIMIT 1) AS api_key,
+        EXISTS (SELECT 1 FROM organization_admins m
+                WHERE m.org_id = o.id AND m.user_id = $1) AS org_admin
+    FROM organizations o
+    WHERE EXISTS (SELECT 1 FROM organization_admins m WHERE m.org_id = o.id AND m.user_id = $1)
+       OR EXISTS (SELECT 1 FROM keys k WHERE k.org_id = o.id AND k.user_id = $1 AND k.role >= 1)
+    ORDER BY o.name, o.id";

@@ -309,7 +309,7 @@ fn new_session(ctx: &Ctx, user_id: &str, org_id: &str) -> (String, SessionRecord
 
 /// Opens a session for `user` in `org_id`, recording `SIGN_IN` with `changes` in the
 /// same transaction, and returns its token.
-async fn sign_in_with(
+pub(crate) async fn sign_in_with(
     ctx: &Ctx,
     user: &UserRecord,
     org_id: &str,
