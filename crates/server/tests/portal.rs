@@ -185,7 +185,10 @@ async fn a_cookie_of_another_organizations_person_reaches_nothing_here(backend: 
     let password = "another long password";
     let (signed, email) = server.sign_up(password).await;
     server
-        .add_lock(&elsewhere.organization_id, &[signed.user.object_id.clone()])
+        .add_lock(
+            &elsewhere.organization_id,
+            std::slice::from_ref(&signed.user.object_id),
+        )
         .await;
     let mut visitor = Visitor::new(&server);
     assert_eq!(visitor.sign_in(&email, password).await.status, 303);

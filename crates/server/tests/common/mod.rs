@@ -5,6 +5,7 @@
 
 #![allow(dead_code, clippy::missing_panics_doc)]
 
+pub mod browser;
 pub mod portal;
 pub mod receiver;
 pub mod smtp;
