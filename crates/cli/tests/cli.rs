@@ -237,6 +237,17 @@ fn provisioning_works_against(dir: &std::path::Path, database: &str) {
         "UTC",
     ]);
     assert!(!ok && err.contains("101"), "{err}");
+    let (ok, _, err) = run(&[
+        "org",
+        "admin",
+        "--org",
+        org_id,
+        "--user",
+        "nobody@example.com",
+    ]);
+    assert!(!ok && err.contains("has no account"), "{err}");
+    let (ok, _, err) = run(&["org", "admin", "--org", org_id, "--user", "not a person"]);
+    assert!(!ok && err.contains("user"), "{err}");
     let (ok, _, err) = run(&["org", "create", "--name", "   "]);
     assert!(!ok && err.contains("name"), "{err}");
 }

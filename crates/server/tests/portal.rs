@@ -399,10 +399,104 @@ async fn portal_actions_are_recorded_with_the_person_as_initiator(backend: Backe
     assert!(hidden(&created.body, "csrf").is_some());
 }
 
+async fn a_person_of_two_organizations_switches_between_them(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else {
+        return;
+    };
+    let person = admin(&server, false).await;
+    let elsewhere = server.other_org().await;
+    let other_lock = server
+        .add_lock(
+            &elsewhere.organization_id,
+            std::slice::from_ref(&person.user_id),
+        )
+        .await;
+    // Made administrator of the other organization: recorded there, once.
+    for _ in 0..2 {
+        latchkey_server::provision::grant_organization_admin(
+            &*server.state.store,
+            &elsewhere.organization_id,
+            &person.email,
+            server.state.now(),
+        )
+        .await
+        .expect("grant");
+    }
+    let mut visitor = Visitor::new(&server);
+    visitor.sign_in(&person.email, &person.password).await;
+    let home = visitor.get("/portal").await;
+    assert!(
+        home.body.contains("name=\"organization\""),
+        "a switcher: {}",
+        home.body
+    );
+    let first_org_lock = if home.body.contains(&person.lock.object_id) {
+        &person.lock.object_id
+    } else {
+        &other_lock.object_id
+    };
+    let target = if first_org_lock == &person.lock.object_id {
+        elsewhere.organization_id.clone()
+    } else {
+        server.org.organization_id.clone()
+    };
+    let old_cookie = visitor.cookie("latchkey_portal").unwrap().to_owned();
+    let switched = visitor
+        .post(
+            "/portal/switch",
+            &[("csrf", &home.csrf()), ("organization", &target)],
+        )
+        .await;
+    assert_eq!(switched.status, 303, "{}", switched.body);
+    let now_home = visitor.get("/portal").await;
+    assert!(
+        !now_home.body.contains(first_org_lock.as_str()),
+        "{}",
+        now_home.body
+    );
+    let mut stale = Visitor::new(&server);
+    stale.cookies.push(("latchkey_portal".into(), old_cookie));
+    assert_eq!(
+        stale.get("/portal").await.status,
+        303,
+        "the old session ended"
+    );
+    // Not an organization the person may open: refused, nothing opened.
+    let third = server.other_org().await;
+    let refused = visitor
+        .post(
+            "/portal/switch",
+            &[
+                ("csrf", &now_home.csrf()),
+                ("organization", &third.organization_id),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 404);
+    let grants: Vec<ActivityEntry> = server
+        .client()
+        .with(latchkey_client::Credentials::Secret {
+            api_key: elsewhere.api_key.clone(),
+            api_secret: elsewhere.api_secret.clone(),
+        })
+        .call(
+            "getActivity",
+            &json!({"types": ["ORGANIZATION_ADMIN_GRANTED"]}),
+        )
+        .await
+        .expect("getActivity");
+    assert_eq!(grants.len(), 2, "each grant is recorded");
+    assert_eq!(
+        grants[0].body.target.as_ref().unwrap()["user"]["objectId"],
+        person.user_id.as_str()
+    );
+}
+
 both!(
     signing_in_sets_a_strict_cookie_and_every_page_a_strict_policy,
     a_form_without_its_csrf_token_changes_nothing,
     a_cookie_of_another_organizations_person_reaches_nothing_here,
     a_person_reaches_only_the_locks_they_administer,
     portal_actions_are_recorded_with_the_person_as_initiator,
+    a_person_of_two_organizations_switches_between_them,
 );

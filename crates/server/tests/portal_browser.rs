@@ -239,6 +239,33 @@ async fn a_webhook_is_created_and_pages_fit_a_phone(backend: Backend) {
     browser.click("a[href^='/portal/webhooks/']").await;
     assert_eq!(browser.text("h1").await, "Deliveries");
 
+    // The keyboard: the first Tab reaches "Skip to content", Enter jumps to the page.
+    browser
+        .goto(&format!("{}/portal/webhooks", server.url))
+        .await;
+    browser.find("main h1").await;
+    browser
+        .find("body")
+        .await
+        .send_keys("\u{e004}")
+        .await
+        .expect("Tab");
+    let focused = browser
+        .eval("return document.activeElement.textContent;")
+        .await;
+    assert_eq!(focused, json!("Skip to content"));
+    browser
+        .client
+        .active_element()
+        .await
+        .expect("focus")
+        .send_keys("\u{e007}")
+        .await
+        .expect("Enter");
+    browser
+        .until("the jump to the content", "location.hash === '#main'")
+        .await;
+
     // At 390 px wide nothing is cut off sideways, and every field keeps its label.
     browser
         .client

@@ -4,9 +4,9 @@
 use maud::{Markup, html};
 
 const WIDTH: u32 = 640;
-const HEIGHT: u32 = 160;
-const AXIS: u32 = 20;
-const TOP: u32 = 16;
+const HEIGHT: u32 = 200;
+const AXIS: u32 = 28;
+const TOP: u32 = 24;
 
 /// A bar per label. Every `label_every`-th label is written under its bar.
 pub fn bars(
@@ -33,10 +33,10 @@ pub fn bars(
         figure.chart {
             figcaption #{ (id) "-title" } { (title) " — " (total) " in all" }
             svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img"
-                aria-labelledby={ (id) "-title " (id) "-desc" } preserveAspectRatio="none" {
+                aria-labelledby={ (id) "-title " (id) "-desc" } {
                 desc #{ (id) "-desc" } { @if summary.is_empty() { "None." } @else { (summary) } }
                 line.axis x1="0" y1=(HEIGHT - AXIS) x2=(WIDTH) y2=(HEIGHT - AXIS) {}
-                text.scale x="2" y="11" { "max " (max) }
+                text.scale x="2" y="16" { "max " (max) }
                 @for (i, (label, value)) in labels.iter().zip(values).enumerate() {
                     @let x = u32::try_from(i).unwrap_or(0) * slot + 1;
                     @let h = value * plot / max;

@@ -50,7 +50,7 @@ pub async fn page_with(
                                 a href={ "/portal/webhooks/" (h.object_id) } { (h.url) }
                                 @if let Some(d) = &h.description { br; small.muted { (d) } }
                             }
-                            td { (h.events.join(", ")) }
+                            td { @if h.events.iter().any(|e| e == "*") { "Every event" } @else { (h.events.join(", ")) } }
                             td { @if h.enabled { span.badge.good { "Enabled" } } @else { span.badge.bad { "Disabled" } } }
                             td {
                                 form.inline method="post" action={ "/portal/webhooks/" (h.object_id) "/delete" } {
