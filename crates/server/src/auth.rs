@@ -187,7 +187,9 @@ pub enum Caller {
     Session(SessionCaller),
 }
 
-/// The key's virtual user (the call sent the secret): the organization's authority.
+/// The organization's authority: the key's virtual user (the call sent the secret), or an
+/// administrator of the organization in the portal, whose `user_id` is then the person's
+/// (so that audit entries name them).
 #[derive(Debug, Clone)]
 pub struct VirtualCaller {
     pub org_id: String,
