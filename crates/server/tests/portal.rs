@@ -492,6 +492,33 @@ async fn a_person_of_two_organizations_switches_between_them(backend: Backend) {
     );
 }
 
+async fn a_person_who_administers_nothing_is_refused_and_throttled(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else {
+        return;
+    };
+    let password = "a password of theirs";
+    let (_, email) = server.sign_up(password).await;
+    let mut visitor = Visitor::new(&server);
+    let refused = visitor.sign_in(&email, password).await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert!(
+        refused.body.contains("administers no lock"),
+        "{}",
+        refused.body
+    );
+    assert!(visitor.cookie("latchkey_portal").is_none());
+    let mut last = refused;
+    for _ in 0..12 {
+        last = visitor.sign_in(&email, "guess").await;
+    }
+    assert_eq!(last.status, 429, "{}", last.body);
+    assert!(
+        last.body.contains("Too many failed attempts"),
+        "{}",
+        last.body
+    );
+}
+
 both!(
     signing_in_sets_a_strict_cookie_and_every_page_a_strict_policy,
     a_form_without_its_csrf_token_changes_nothing,
@@ -499,4 +526,5 @@ both!(
     a_person_reaches_only_the_locks_they_administer,
     portal_actions_are_recorded_with_the_person_as_initiator,
     a_person_of_two_organizations_switches_between_them,
+    a_person_who_administers_nothing_is_refused_and_throttled,
 );

@@ -38,10 +38,7 @@ pub async fn sign_in(ctx: Ctx, who: KeyOnly, req: SignInRequest) -> Result<Signe
     let password = required(req.password, "password")?;
     let state = &ctx.state;
     let parsed = Identifier::parse(&identifier);
-    let throttle_key = parsed.as_ref().map_or_else(
-        |_| identifier.trim().to_lowercase(),
-        |id| id.as_str().to_owned(),
-    );
+    let throttle_key = throttle_key(&identifier);
     check_throttle(&ctx, &throttle_key)?;
     let user = match &parsed {
         Ok(Identifier::Email(e)) => find(state, UserLookup::Email(e)).await?,
@@ -262,7 +259,17 @@ async fn record_failed_sign_in(
 }
 
 /// 155 with `Retry-After` while `key` or the client's address is throttled.
-fn check_throttle(ctx: &Ctx, key: &str) -> Result<(), ApiError> {
+/// What failed sign-ins are counted under: the normalized email or phone, or the text
+/// as sent, lower-cased.
+pub(crate) fn throttle_key(identifier: &str) -> String {
+    Identifier::parse(identifier).map_or_else(
+        |_| identifier.trim().to_lowercase(),
+        |id| id.as_str().to_owned(),
+    )
+}
+
+/// 155 while an identifier or the client's address has failed too often.
+pub(crate) fn check_throttle(ctx: &Ctx, key: &str) -> Result<(), ApiError> {
     let state = &ctx.state;
     state
         .throttle

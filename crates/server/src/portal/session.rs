@@ -20,7 +20,7 @@ use super::layout::{self, bare, field, notice, text_input};
 use super::{Fields, Posted, SESSION_COOKIE, SIGNIN_COOKIE, cookie, set_cookie};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
-use crate::functions::session::sign_in_with;
+use crate::functions::session::{check_throttle, sign_in_with, throttle_key};
 use crate::router::Ctx;
 use crate::state::AppState;
 
@@ -139,8 +139,14 @@ async fn open_session(
         None => None,
     };
     let Some(api_key) = first else {
-        // Same work and the same answer whether the person exists or not.
+        // Same work and the same answer whether the person exists or not, counted
+        // against the same limits as the API's signIn.
+        let throttle_key = throttle_key(identifier);
+        check_throttle(ctx, &throttle_key)?;
         state.passwords.verify(password.to_owned(), None).await?;
+        state
+            .throttle
+            .record_failure(&throttle_key, ctx.client_ip, state.now());
         return Err(wrong_credentials(
             "Wrong email, phone or password — or this account administers no lock.",
         ));
