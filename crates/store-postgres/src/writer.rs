@@ -82,7 +82,8 @@ impl Batches for PgBatches {
     type Work = Apply;
     type Done = Vec<ActivityRecord>;
 
-    async fn write(&self, work: &[Apply]) -> Result<Vec<Result<Vec<ActivityRecord>>>> {
+    async fn write(&self, work: Vec<Apply>) -> Result<Vec<Result<Vec<ActivityRecord>>>> {
+        let work = work.as_slice();
         let (mut tx, mut batch) = begin(&self.pool, work).await?;
         let mut results = Vec::with_capacity(work.len());
         for w in work {

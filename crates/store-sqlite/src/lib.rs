@@ -1,9 +1,12 @@
 //! Latchkey's storage on an embedded SQLite database (the default): WAL journal,
-//! `synchronous = NORMAL`, a busy timeout, foreign keys on. Migrations in
+//! `synchronous = FULL` (a commit is on disk before it is answered), a busy timeout,
+//! foreign keys on. Reads and the rare writes outside the audit log run on sqlx's pool;
+//! the writes of the group commit on the writer's own connection (`writer`, `direct`). Migrations in
 //! `migrations/` are applied by [`SqliteStore::connect`].
 
 mod apply;
 mod catalog;
+mod direct;
 mod idempotency;
 mod outbox;
 
@@ -46,7 +49,7 @@ impl SqliteStore {
             .map_err(other)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         if let Some(dir) = options.get_filename().parent()
@@ -56,14 +59,14 @@ impl SqliteStore {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(POOL_SIZE)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(other)?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .map_err(other)?;
-        let writer = writer::Writer::start(pool.clone());
+        let writer = writer::Writer::start(options.get_filename())?;
         Ok(SqliteStore { pool, writer })
     }
 }
@@ -75,8 +78,20 @@ const USER_BY_EMAIL: &str = "SELECT id, type, first_name, last_name, email, phon
 const USER_BY_PHONE: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
     created_at, updated_at FROM users WHERE phone = $1";
 
-fn other(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+pub(crate) fn other(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Other(Box::new(e))
+}
+
+/// The field of a unique violation: SQLite names the column ("UNIQUE constraint failed:
+/// users.email").
+pub(crate) fn unique_field(message: &str) -> UniqueField {
+    match message.rsplit(": ").next() {
+        Some("users.email") => UniqueField::Email,
+        Some("users.phone") => UniqueField::Phone,
+        Some("locks.lock_id") => UniqueField::LockId,
+        Some("api_keys.api_key") => UniqueField::ApiKey,
+        _ => UniqueField::Other,
+    }
 }
 
 /// Maps a database error: a missing row is `NotFound`, a unique violation `Conflict`.
@@ -84,15 +99,7 @@ fn db(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            // SQLite names the column: "UNIQUE constraint failed: users.email".
-            let field = match d.message().rsplit(": ").next() {
-                Some("users.email") => UniqueField::Email,
-                Some("users.phone") => UniqueField::Phone,
-                Some("locks.lock_id") => UniqueField::LockId,
-                Some("api_keys.api_key") => UniqueField::ApiKey,
-                _ => UniqueField::Other,
-            };
-            StoreError::Conflict(field)
+            StoreError::Conflict(unique_field(d.message()))
         }
         e => other(e),
     }

@@ -11,9 +11,10 @@ use latchkey_store::{
     AttemptRecord, DeviceRecord, EnrollmentRecord, InboxRecord, JobDraft, JobFinish, JobOutcome,
     JobRecord, JobState, Outbox, Result, StoreError, WebhookRecord,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use rusqlite::Connection;
+use sqlx::{QueryBuilder, Sqlite};
 
-use crate::{SqliteStore, db};
+use crate::{SqliteStore, db, direct};
 
 #[async_trait]
 impl Outbox for SqliteStore {
@@ -84,9 +85,7 @@ impl Outbox for SqliteStore {
     }
 
     async fn finish_job(&self, finish: &JobFinish) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        finish_in(&mut tx, finish).await?;
-        tx.commit().await.map_err(db)
+        self.writer.finish_job(finish).await
     }
 
     async fn recover_jobs(&self, now: i64) -> Result<u64> {
@@ -241,16 +240,7 @@ impl Outbox for SqliteStore {
     }
 
     async fn delete_device(&self, org_id: &str, user_id: &str, id: &str) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-        sqlx::query(sql::OWN_DEVICE)
-            .bind(org_id)
-            .bind(user_id)
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-        delete_device_in(&mut tx, id).await?;
-        tx.commit().await.map_err(db)
+        self.writer.delete_device(org_id, user_id, id).await
     }
 
     async fn devices(&self, org_id: &str, user_ids: &[String]) -> Result<Vec<DeviceRecord>> {
@@ -290,7 +280,7 @@ impl Outbox for SqliteStore {
     }
 }
 
-async fn finish_in(conn: &mut SqliteConnection, f: &JobFinish) -> Result<()> {
+pub(crate) fn finish_in(conn: &Connection, f: &JobFinish) -> Result<()> {
     let (state, run_at) = match f.outcome {
         JobOutcome::Done => (JobState::Done, f.now),
         JobOutcome::Retry { at } => (JobState::Queued, at),
@@ -298,168 +288,150 @@ async fn finish_in(conn: &mut SqliteConnection, f: &JobFinish) -> Result<()> {
         JobOutcome::Hold => (JobState::Held, f.now),
     };
     if let Some(a) = &f.attempt {
-        sqlx::query(sql::INSERT_ATTEMPT)
-            .bind(a.job_id)
-            .bind(a.attempt)
-            .bind(a.at)
-            .bind(a.status_code)
-            .bind(a.duration_ms)
-            .bind(&a.error)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        direct::run(
+            conn,
+            sql::INSERT_ATTEMPT,
+            &[
+                &a.job_id,
+                &a.attempt,
+                &a.at,
+                &a.status_code,
+                &a.duration_ms,
+                &a.error,
+            ],
+        )?;
     }
     let error = f.attempt.as_ref().and_then(|a| a.error.clone());
-    sqlx::query(sql::FINISH_JOB)
-        .bind(f.job_id)
-        .bind(state.as_str())
-        .bind(run_at)
-        .bind(&error)
-        .bind(f.now)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    direct::run(
+        conn,
+        sql::FINISH_JOB,
+        &[&f.job_id, &state.as_str(), &run_at, &error, &f.now],
+    )?;
     if f.outcome == JobOutcome::Hold {
-        let queue: String = sqlx::query("SELECT queue FROM jobs WHERE id = $1")
-            .bind(f.job_id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db)?
-            .try_get("queue")
-            .map_err(db)?;
-        sqlx::query(sql::HOLD_QUEUE)
-            .bind(queue)
-            .bind(f.now)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        let queue: String =
+            direct::one(conn, "SELECT queue FROM jobs WHERE id = $1", &[&f.job_id])?;
+        direct::run(conn, sql::HOLD_QUEUE, &[&queue, &f.now])?;
     }
     if let Some(webhook) = &f.disable_webhook {
-        sqlx::query(sql::DISABLE_WEBHOOK)
-            .bind(webhook)
-            .bind(f.now)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        direct::run(conn, sql::DISABLE_WEBHOOK, &[&webhook, &f.now])?;
     }
     if let Some(device) = &f.delete_device {
-        delete_device_in(conn, device).await?;
+        delete_device_in(conn, device)?;
     }
-    insert_jobs(conn, &f.enqueue).await?;
-    insert_inbox(conn, &f.inbox).await?;
+    insert_jobs(conn, &f.enqueue)?;
+    insert_inbox(conn, &f.inbox)?;
     for id in std::iter::once(&f.job_id).chain(&f.also_done) {
         if *id != f.job_id {
-            sqlx::query(sql::FINISH_JOB)
-                .bind(id)
-                .bind(JobState::Done.as_str())
-                .bind(f.now)
-                .bind(None::<String>)
-                .bind(f.now)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
+            direct::run(
+                conn,
+                sql::FINISH_JOB,
+                &[
+                    &id,
+                    &JobState::Done.as_str(),
+                    &f.now,
+                    &None::<String>,
+                    &f.now,
+                ],
+            )?;
         }
-        sqlx::query(sql::DELETE_FINISHED_JOB)
-            .bind(id)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        direct::run(conn, sql::DELETE_FINISHED_JOB, &[&id])?;
     }
     Ok(())
 }
 
-async fn delete_device_in(conn: &mut SqliteConnection, id: &str) -> Result<()> {
-    sqlx::query(sql::DELETE_DEVICE_JOBS)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    sqlx::query(sql::DELETE_DEVICE)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+/// Deletes a user's own push device and its queue (`NotFound` for anyone else's).
+pub(crate) fn delete_own_device(
+    conn: &Connection,
+    org_id: &str,
+    user_id: &str,
+    id: &str,
+) -> Result<()> {
+    direct::one::<String>(conn, sql::OWN_DEVICE, &[&org_id, &user_id, &id])?;
+    delete_device_in(conn, id)
+}
+
+fn delete_device_in(conn: &Connection, id: &str) -> Result<()> {
+    direct::run(conn, sql::DELETE_DEVICE_JOBS, &[&id])?;
+    direct::run(conn, sql::DELETE_DEVICE, &[&id])?;
     Ok(())
 }
 
 /// Jobs, each created at its `run_at`.
-pub(crate) async fn insert_jobs(conn: &mut SqliteConnection, jobs: &[JobDraft]) -> Result<()> {
+pub(crate) fn insert_jobs(conn: &Connection, jobs: &[JobDraft]) -> Result<()> {
     for job in jobs {
         let state = if job.held {
             JobState::Held
         } else {
             JobState::Queued
         };
-        sqlx::query(sql::INSERT_JOB)
-            .bind(&job.org_id)
-            .bind(&job.kind)
-            .bind(&job.queue)
-            .bind(&job.payload)
-            .bind(state.as_str())
-            .bind(job.run_at)
-            .bind(job.run_at)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        direct::run(
+            conn,
+            sql::INSERT_JOB,
+            &[
+                &job.org_id,
+                &job.kind,
+                &job.queue,
+                &job.payload,
+                &state.as_str(),
+                &job.run_at,
+                &job.run_at,
+            ],
+        )?;
     }
     Ok(())
 }
 
-pub(crate) async fn insert_inbox(conn: &mut SqliteConnection, rows: &[InboxRecord]) -> Result<()> {
+pub(crate) fn insert_inbox(conn: &Connection, rows: &[InboxRecord]) -> Result<()> {
     for m in rows {
-        sqlx::query(sql::INSERT_INBOX)
-            .bind(&m.id)
-            .bind(&m.org_id)
-            .bind(&m.user_id)
-            .bind(&m.kind)
-            .bind(&m.message_id)
-            .bind(&m.title)
-            .bind(&m.body)
-            .bind(&m.from_json)
-            .bind(&m.activity_json)
-            .bind(m.created_at)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        direct::run(
+            conn,
+            sql::INSERT_INBOX,
+            &[
+                &m.id,
+                &m.org_id,
+                &m.user_id,
+                &m.kind,
+                &m.message_id,
+                &m.title,
+                &m.body,
+                &m.from_json,
+                &m.activity_json,
+                &m.created_at,
+            ],
+        )?;
     }
     Ok(())
 }
 
-pub(crate) async fn write_webhooks(
-    conn: &mut SqliteConnection,
+pub(crate) fn write_webhooks(
+    conn: &Connection,
     inserts: &[WebhookRecord],
     deletes: &[String],
 ) -> Result<()> {
     for w in inserts {
-        sqlx::query(sql::INSERT_WEBHOOK)
-            .bind(&w.id)
-            .bind(&w.org_id)
-            .bind(&w.url)
-            .bind(&w.events)
-            .bind(&w.description)
-            .bind(&w.secret)
-            .bind(w.disabled_at)
-            .bind(w.created_at)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        direct::run(
+            conn,
+            sql::INSERT_WEBHOOK,
+            &[
+                &w.id,
+                &w.org_id,
+                &w.url,
+                &w.events,
+                &w.description,
+                &w.secret,
+                &w.disabled_at,
+                &w.created_at,
+            ],
+        )?;
     }
     for id in deletes {
         for statement in [sql::DELETE_WEBHOOK_JOBS, sql::DELETE_WEBHOOK] {
-            sqlx::query(statement)
-                .bind(id)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
+            direct::run(conn, statement, &[&id])?;
         }
     }
     Ok(())
 }
 
-pub(crate) async fn has_subscribers(conn: &mut SqliteConnection, org_id: &str) -> Result<bool> {
-    sqlx::query_scalar(sql::HAS_SUBSCRIBERS)
-        .bind(org_id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)
+pub(crate) fn has_subscribers(conn: &Connection, org_id: &str) -> Result<bool> {
+    direct::one(conn, sql::HAS_SUBSCRIBERS, &[&org_id])
 }

@@ -2,9 +2,9 @@
 //! group-commit writer), read back by requestId. Their end is written by `apply` with its audit entry.
 
 use latchkey_store::{Result, StoreError, UniqueField, UnlockRecord, UnlockStart};
-use sqlx::SqliteConnection;
+use rusqlite::Connection;
 
-use crate::{SqliteStore, db};
+use crate::{SqliteStore, db, direct};
 use latchkey_store::rows::unlock_from_row;
 
 impl SqliteStore {
@@ -56,51 +56,47 @@ impl SqliteStore {
 
 /// Consumes the one-time key (if any) and stores the new request, inside a transaction
 /// that holds the write lock.
-pub(crate) async fn write_start(
-    conn: &mut SqliteConnection,
+pub(crate) fn write_start(
+    conn: &Connection,
     request: &UnlockRecord,
     consume_key: Option<&str>,
 ) -> Result<UnlockStart> {
     if let Some(key_id) = consume_key {
-        let done = sqlx::query("UPDATE keys SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
-            .bind(key_id)
-            .bind(request.created_at)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-        if done.rows_affected() == 0 {
+        let done = direct::run(
+            conn,
+            "UPDATE keys SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
+            &[&key_id, &request.created_at],
+        )?;
+        if done == 0 {
             return Ok(UnlockStart::KeyUsed);
         }
     }
-    write_unlock(conn, request).await?;
+    write_unlock(conn, request)?;
     Ok(UnlockStart::Started)
 }
 
 /// Inserts or updates a request as it is now.
-pub(crate) async fn write_unlock(
-    conn: &mut SqliteConnection,
-    request: &UnlockRecord,
-) -> Result<()> {
-    sqlx::query(
+pub(crate) fn write_unlock(conn: &Connection, request: &UnlockRecord) -> Result<()> {
+    direct::run(
+        conn,
         "INSERT INTO unlock_requests (id, org_id, lock_id, command, client_request_id,
                 initiator_id, on_behalf_of, status, history, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, history = excluded.history,
             updated_at = excluded.updated_at",
-    )
-    .bind(&request.id)
-    .bind(&request.org_id)
-    .bind(&request.lock_id)
-    .bind(&request.command)
-    .bind(&request.client_request_id)
-    .bind(&request.initiator_id)
-    .bind(&request.on_behalf_of)
-    .bind(request.status)
-    .bind(&request.history)
-    .bind(request.created_at)
-    .bind(request.updated_at)
-    .execute(conn)
-    .await
-    .map_err(db)?;
+        &[
+            &request.id,
+            &request.org_id,
+            &request.lock_id,
+            &request.command,
+            &request.client_request_id,
+            &request.initiator_id,
+            &request.on_behalf_of,
+            &request.status,
+            &request.history,
+            &request.created_at,
+            &request.updated_at,
+        ],
+    )?;
     Ok(())
 }

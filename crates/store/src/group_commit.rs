@@ -20,7 +20,7 @@ pub trait Batches: Send + Sync + 'static {
 
     /// Writes `batch` in one transaction: one answer per write (a write that fails is
     /// rolled back alone), or an error when nothing was committed.
-    async fn write(&self, batch: &[Self::Work]) -> Result<Vec<Result<Self::Done>>>;
+    async fn write(&self, batch: Vec<Self::Work>) -> Result<Vec<Result<Self::Done>>>;
 }
 
 type Pending<B> = (
@@ -60,7 +60,7 @@ impl<B: Batches> GroupCommit<B> {
                 // A task of its own per batch: should a write panic, its callers get an
                 // error and the writer goes on.
                 let store = batches.clone();
-                let written = tokio::spawn(async move { store.write(&work).await }).await;
+                let written = tokio::spawn(async move { store.write(work).await }).await;
                 let results = match written {
                     Ok(Ok(results)) => results,
                     Ok(Err(e)) if count == 1 => vec![Err(e)],
@@ -119,9 +119,9 @@ mod tests {
         type Work = u32;
         type Done = u32;
 
-        async fn write(&self, batch: &[u32]) -> Result<Vec<Result<u32>>> {
+        async fn write(&self, batch: Vec<u32>) -> Result<Vec<Result<u32>>> {
             let first = self.batches.lock().unwrap().is_empty();
-            self.batches.lock().unwrap().push(batch.to_vec());
+            self.batches.lock().unwrap().push(batch.clone());
             if first {
                 let _ = self.go.acquire().await;
             }
