@@ -373,7 +373,7 @@ fn non_empty(v: &Value) -> bool {
 }
 
 /// Single-row insert-and-commit with the server's settings, on a table of the bench's
-/// own (SQLite: a file beside the server's, in WAL with `synchronous = NORMAL`).
+/// own (SQLite: a file beside the server's, in WAL with `synchronous = FULL`).
 async fn storage_ceiling(database: &Database, measure: Duration) -> Result<f64> {
     let mut conn = match database {
         Database::Sqlite { dir } => {
@@ -384,7 +384,7 @@ async fn storage_ceiling(database: &Database, measure: Duration) -> Result<f64> 
         Database::Postgres { .. } => database.connect().await?,
     };
     if matches!(database, Database::Sqlite { .. }) {
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] {
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL"] {
             sqlx::query(pragma).execute(&mut conn).await?;
         }
     }

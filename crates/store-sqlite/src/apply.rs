@@ -38,7 +38,7 @@ pub(crate) fn finish(batch: &Batch, conn: &Connection) -> Result<()> {
         direct::run(
             conn,
             "UPDATE organizations SET activity_seq = $2, activity_head = $3 WHERE id = $1",
-            &[&org_id, &seq, &&hash[..]],
+            &[&org_id, &seq, &hash.as_slice()],
         )?;
     }
     Ok(())
@@ -139,7 +139,7 @@ fn write_credentials(conn: &Connection, changes: &WriteSet) -> Result<()> {
             "INSERT INTO sessions (token_hash, user_id, org_id, created_at, last_used_at)
              VALUES ($1, $2, $3, $4, $5)",
             &[
-                &&session.token_hash[..],
+                &session.token_hash.as_slice(),
                 &session.user_id,
                 &session.org_id,
                 &session.created_at,
@@ -156,7 +156,7 @@ fn write_credentials(conn: &Connection, changes: &WriteSet) -> Result<()> {
             &[
                 &rotation.api_key,
                 &rotation.previous_valid_until,
-                &&rotation.new_secret[..],
+                &rotation.new_secret.as_slice(),
             ],
         )?;
         if done == 0 {
@@ -362,7 +362,7 @@ fn append_activity(
                 &draft.initiator_id,
                 &draft.target_user_id,
                 &entry,
-                &&hash[..],
+                &hash.as_slice(),
             ],
         )?;
         sealed.push(ActivityRecord {
