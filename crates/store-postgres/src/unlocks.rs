@@ -1,5 +1,5 @@
-//! Unlock requests: started with their one-time key consumed in one transaction (of the
-//! group-commit writer), read back by requestId. Their end is written by `apply` with its audit entry.
+//! Unlock requests: started with their one-time key consumed in one transaction, read
+//! back by requestId. Their end is written by `apply` with its audit entry.
 
 use latchkey_store::{Result, StoreError, UniqueField, UnlockRecord, UnlockStart};
 use sqlx::PgConnection;
@@ -16,16 +16,33 @@ impl PostgresStore {
         if let Some(existing) = self.by_client_id(request).await? {
             return Ok(UnlockStart::Existing(Box::new(existing)));
         }
-        match self.writer.start_unlock(request, consume_key).await {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if let Some(key_id) = consume_key {
+            let done =
+                sqlx::query("UPDATE keys SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+                    .bind(key_id)
+                    .bind(request.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            if done.rows_affected() == 0 {
+                return Ok(UnlockStart::KeyUsed);
+            }
+        }
+        match write_unlock(&mut tx, request).await {
+            Ok(()) => {}
             // The same client requestId arrived at the same time: the first one stands.
             Err(StoreError::Conflict(UniqueField::Other)) => {
-                match self.by_client_id(request).await? {
+                drop(tx);
+                return match self.by_client_id(request).await? {
                     Some(existing) => Ok(UnlockStart::Existing(Box::new(existing))),
                     None => Err(StoreError::Conflict(UniqueField::Other)),
-                }
+                };
             }
-            started => started,
+            Err(e) => return Err(e),
         }
+        tx.commit().await.map_err(db)?;
+        Ok(UnlockStart::Started)
     }
 
     async fn by_client_id(&self, request: &UnlockRecord) -> Result<Option<UnlockRecord>> {
@@ -52,28 +69,6 @@ impl PostgresStore {
             .map_err(db)?;
         unlock_from_row(&row)
     }
-}
-
-/// Consumes the one-time key (if any) and stores the new request, inside the group
-/// commit's transaction.
-pub(crate) async fn write_start(
-    conn: &mut PgConnection,
-    request: &UnlockRecord,
-    consume_key: Option<&str>,
-) -> Result<UnlockStart> {
-    if let Some(key_id) = consume_key {
-        let done = sqlx::query("UPDATE keys SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
-            .bind(key_id)
-            .bind(request.created_at)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Ok(UnlockStart::KeyUsed);
-        }
-    }
-    write_unlock(conn, request).await?;
-    Ok(UnlockStart::Started)
 }
 
 /// Inserts or updates a request as it is now.
