@@ -126,6 +126,31 @@ async fn serve_prints_demo_credentials_that_work_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(admin.user.last_name.as_deref(), Some("Admin"));
 
+    // The portal, as the README says: the demo admin signs in and sees both locks and
+    // the organization's sections (they administer the organization).
+    let jar = dir.path().join("cookies");
+    let script = format!(
+        "set -e; url='{url}'; jar='{jar}';
+         csrf=$(curl -sf -c \"$jar\" \"$url/portal/signin\" | sed -E 's/.*name=\"csrf\" value=\"([0-9a-f]+)\".*/\\1/');
+         curl -sf -b \"$jar\" -c \"$jar\" -o /dev/null -w '%{{http_code}} ' \"$url/portal/signin\" \\
+           --data-urlencode \"csrf=$csrf\" --data-urlencode 'identifier=admin@demo.latchkey.dev' \\
+           --data-urlencode 'password={password}';
+         curl -sf -b \"$jar\" \"$url/portal\"",
+        url = banner.url,
+        jar = jar.display(),
+        password = banner.password,
+    );
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("curl");
+    let page = String::from_utf8_lossy(&output.stdout);
+    assert!(page.starts_with("303 "), "{page}");
+    for shown in ["Front door", "Back door", "/portal/webhooks", "Demo Admin"] {
+        assert!(page.contains(shown), "{shown}: {page}");
+    }
+
     assert!(terminate(child).success(), "SIGTERM is a clean stop");
 
     // A second start on the same database creates no second demo and prints no secret.
