@@ -56,14 +56,20 @@ pub async fn index(portal: Portal, Query(query): Query<Shown>) -> Response {
         Ok(locks) => locks,
         Err(e) => return layout::error_page(&portal, &e),
     };
-    let mut rows = Vec::new();
-    for lock in locks.into_iter().filter(is_admin) {
-        let last: Vec<ActivityEntry> = portal
-            .call("getActivity", json!({"lockId": lock.object_id, "limit": 1}))
-            .await
-            .unwrap_or_default();
-        rows.push((lock, last.into_iter().next()));
-    }
+    // Each lock's latest entry, asked for side by side.
+    let locks: Vec<Lock> = locks.into_iter().filter(is_admin).collect();
+    let latest = futures_util::future::join_all(locks.iter().map(|lock| {
+        portal.call::<Vec<ActivityEntry>>(
+            "getActivity",
+            json!({"lockId": lock.object_id, "limit": 1}),
+        )
+    }))
+    .await;
+    let rows: Vec<(Lock, Option<ActivityEntry>)> = locks
+        .into_iter()
+        .zip(latest)
+        .map(|(lock, last)| (lock, last.ok().and_then(|l| l.into_iter().next())))
+        .collect();
     let body = html! {
         (shown(&query))
         @if rows.is_empty() {
