@@ -314,6 +314,59 @@ async fn a_person_reaches_only_the_locks_they_administer(backend: Backend) {
         .expect("secret unchanged");
 }
 
+/// The key's access, edited in the portal: the editor shows Monday and Friday, saving
+/// Tuesday and Wednesday changes the key (as the person); no day at all is refused beside
+/// the editor.
+async fn the_access_is_edited(
+    server: &TestServer,
+    visitor: &mut Visitor,
+    person: &common::portal::Admin,
+    key_id: &str,
+    csrf: &str,
+) {
+    let access = format!("/portal/keys/{key_id}/access");
+    let lock_query = format!("{access}?lock={}", person.lock.object_id);
+    let editor = visitor.get(&lock_query).await;
+    assert_eq!(editor.status, 200, "{}", editor.body);
+    for day in ["1", "5"] {
+        assert!(
+            editor.body.contains(&format!("value=\"{day}\" checked")),
+            "{}",
+            editor.body
+        );
+    }
+    assert!(!editor.body.contains("value=\"2\" checked"));
+    let mut fields = vec![
+        ("csrf", csrf),
+        ("lock", person.lock.object_id.as_str()),
+        ("access", "weekly"),
+        ("start", "07:00"),
+        ("end", "15:00"),
+        ("from", "2027-01-04"),
+    ];
+    let refused = visitor.post(&access, &fields).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"schedule-error\""),
+        "{}",
+        refused.body
+    );
+    fields.extend([("day", "2"), ("day", "3")]);
+    let saved = visitor.post(&access, &fields).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let users: Vec<latchkey_api_types::Key> = server
+        .secret_client()
+        .call("getLockUsers", &json!({"lockId": person.lock.object_id}))
+        .await
+        .unwrap();
+    let edited = users.iter().find(|k| k.object_id == key_id).unwrap();
+    assert_eq!(edited.schedules[0].repeat_pattern, vec![2, 3]);
+    assert_eq!(edited.schedules[0].start_date, "2027-01-04T07:00:00");
+    let modified = activity(server, "KEY_MODIFIED").await;
+    assert_eq!(modified.len(), 1);
+    assert_eq!(modified[0].body.initiator.object_id, person.user_id);
+}
+
 async fn portal_actions_are_recorded_with_the_person_as_initiator(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else {
         return;
@@ -357,6 +410,8 @@ async fn portal_actions_are_recorded_with_the_person_as_initiator(backend: Backe
     assert_eq!(key.schedules.len(), 1);
     assert_eq!(key.schedules[0].repeat_pattern, vec![1, 5]);
     assert_eq!(key.schedules[0].start_date, "2027-01-04T08:30:00");
+
+    the_access_is_edited(&server, &mut visitor, &person, &key.object_id, &csrf).await;
 
     // A bad form comes back with the error beside its field, and nothing sent.
     let bad = visitor

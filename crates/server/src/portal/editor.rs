@@ -52,6 +52,33 @@ impl Editor {
         }
     }
 
+    /// The editor filled with a key's schedule: its first weekly (or daily) schedule, or
+    /// "at any time" when it has none.
+    pub fn of_key(key: &latchkey_api_types::Key, tz: &TimeZone, now: Timestamp) -> Editor {
+        let fresh = Editor::new(tz, now);
+        let Some(schedule) = key.schedules.first() else {
+            return fresh;
+        };
+        let part = |text: &str, range: std::ops::Range<usize>| {
+            text.get(range).map(str::to_owned).unwrap_or_default()
+        };
+        Editor {
+            weekly: true,
+            days: match schedule.repeat_type {
+                2 => schedule.repeat_pattern.clone(),
+                _ => (0..7).collect(),
+            },
+            start: part(&schedule.start_date, 11..16),
+            end: part(&schedule.end_date, 11..16),
+            from: part(&schedule.start_date, 0..10),
+            until: schedule
+                .expiration_date
+                .as_deref()
+                .map(|d| part(d, 0..10))
+                .unwrap_or_default(),
+        }
+    }
+
     pub fn read(fields: &Fields) -> Editor {
         Editor {
             weekly: fields.get("access") == "weekly",

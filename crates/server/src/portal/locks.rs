@@ -21,7 +21,7 @@ use crate::error::ApiError;
 /// Locks shown on the first page.
 const LOCKS_SHOWN: i64 = 200;
 
-fn is_admin(lock: &Lock) -> bool {
+pub(super) fn is_admin(lock: &Lock) -> bool {
     matches!(lock.role.as_deref(), Some("ADMIN" | "OWNER"))
 }
 
@@ -333,6 +333,8 @@ fn key_actions(portal: &Portal, lock: &Lock, key: &Key, name: &str) -> Markup {
             }
             button type="submit" { "Save" }
         }
+        a.button href={ "/portal/keys/" (id) "/access?lock=" (lock.object_id) }
+            aria-label={ "When the key of " (name) " opens" } { "Access" }
         form.inline method="post" action={ "/portal/keys/" (id) "/revoke" } {
             (csrf(portal))
             input type="hidden" name="lock" value=(lock.object_id);
@@ -495,7 +497,7 @@ pub async fn modify(Path(key): Path<String>, posted: Posted) -> Response {
     }
 }
 
-fn back_to_lock(fields: &Fields, notice: &str) -> Response {
+pub(super) fn back_to_lock(fields: &Fields, notice: &str) -> Response {
     let lock = fields.get("lock");
     if lock.chars().all(|c| c.is_ascii_alphanumeric()) && !lock.is_empty() {
         Redirect::to(&format!("/portal/locks/{lock}?notice={notice}")).into_response()

@@ -10,6 +10,7 @@
 //! handler reads a form); every answer carries a strict Content-Security-Policy (no inline
 //! script or style) and is not cached.
 
+mod access;
 mod activity;
 mod chart;
 mod editor;
@@ -74,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/locks/{lock}/unlock", post(locks::unlock))
         .route("/keys/{key}/revoke", post(locks::revoke))
         .route("/keys/{key}/modify", post(locks::modify))
+        .route("/keys/{key}/access", get(access::page).post(access::save))
         .route("/unlocks/{request}", get(locks::unlock_status))
         .route("/people", get(people::page))
         .route("/groups", get(people::groups).post(people::create_group))
