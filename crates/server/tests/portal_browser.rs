@@ -30,6 +30,29 @@ async fn signed_in(server: &TestServer, browser: &Browser, person: &Admin) {
         .await;
 }
 
+/// The worker's Access page shows the schedule just sent (Monday to Thursday) in the
+/// editor, with its windows; then back to the lock.
+async fn the_access_page_shows_the_schedule(browser: &Browser) {
+    let access = browser
+        .eval(
+            "return [...document.querySelectorAll('table.keys tbody tr')]
+                .find(tr => tr.textContent.includes('worker@example.com'))
+                .querySelector('a[href*=\"/access\"]').href;",
+        )
+        .await;
+    browser
+        .goto(access.as_str().expect("the Access link"))
+        .await;
+    let days = browser
+        .eval("return [...document.querySelectorAll('input[name=day]:checked')].map(i => i.value);")
+        .await;
+    assert_eq!(days, json!(["1", "2", "3", "4"]));
+    browser.find("#schedule-preview li").await;
+    browser.screenshot("access").await;
+    browser.click("main p a").await;
+    browser.find("form.send").await;
+}
+
 async fn a_key_is_sent_opens_the_lock_and_is_revoked(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else {
         return;
@@ -76,25 +99,7 @@ async fn a_key_is_sent_opens_the_lock_and_is_revoked(backend: Backend) {
     assert!(row.contains("Mon Tue Wed Thu 09:00–17:00"), "{row}");
     browser.screenshot("key-sent").await;
 
-    // Its access page shows the same schedule in the editor.
-    let access = browser
-        .eval(
-            "return [...document.querySelectorAll('table.keys tbody tr')]
-                .find(tr => tr.textContent.includes('worker@example.com'))
-                .querySelector('a[href*=\"/access\"]').href;",
-        )
-        .await;
-    browser
-        .goto(access.as_str().expect("the Access link"))
-        .await;
-    let days = browser
-        .eval("return [...document.querySelectorAll('input[name=day]:checked')].map(i => i.value);")
-        .await;
-    assert_eq!(days, json!(["1", "2", "3", "4"]));
-    browser.find("#schedule-preview li").await;
-    browser.screenshot("access").await;
-    browser.click("main p a").await;
-    browser.find("form.send").await;
+    the_access_page_shows_the_schedule(&browser).await;
 
     // Unlock: the steps appear one by one and end at UNLOCKED.
     browser.click("form[data-unlock] button").await;
