@@ -9,7 +9,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use crate::{PostgresStore, db};
 use latchkey_store::rows::{
     activity_from_row, group_from_row, key_from_row, key_row_from_row, lock_from_row,
-    member_from_row,
+    member_from_row, portal_organization_from_row,
 };
 
 /// Keys joined with their lock and holder; filters and paging are appended.
@@ -296,16 +296,7 @@ impl PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-        rows.iter()
-            .map(|row| {
-                Ok(PortalOrganization {
-                    id: row.try_get("id").map_err(db)?,
-                    name: row.try_get("name").map_err(db)?,
-                    api_key: row.try_get("api_key").map_err(db)?,
-                    org_admin: row.try_get("org_admin").map_err(db)?,
-                })
-            })
-            .collect()
+        rows.iter().map(portal_organization_from_row).collect()
     }
 
     pub(crate) async fn list_organization_ids(&self) -> Result<Vec<String>> {

@@ -4,8 +4,8 @@ use crate::columns::Columns;
 use crate::{
     ActivityRecord, ApiKeyRecord, AttemptRecord, DeviceRecord, EnrollmentRecord, GroupMemberRecord,
     GroupRecord, InboxRecord, JobRecord, JobState, KeyRecord, KeyRow, KeyStatus, LockRecord,
-    Organization, Result, SessionRecord, StoreError, UnlockRecord, UserRecord, UserType,
-    WebhookRecord,
+    Organization, PortalOrganization, Result, SessionRecord, StoreError, UnlockRecord, UserRecord,
+    UserType, WebhookRecord,
 };
 use latchkey_core::secret::Digest32;
 
@@ -22,6 +22,16 @@ pub fn organization_from_row(row: &impl Columns) -> Result<Organization> {
         id: row.text("id")?,
         name: row.text("name")?,
         created_at: row.int("created_at")?,
+    })
+}
+
+/// A row of `sql::PORTAL_ORGANIZATIONS`.
+pub fn portal_organization_from_row(row: &impl Columns) -> Result<PortalOrganization> {
+    Ok(PortalOrganization {
+        id: row.text("id")?,
+        name: row.text("name")?,
+        api_key: row.opt_text("api_key")?,
+        org_admin: row.flag("org_admin")?,
     })
 }
 

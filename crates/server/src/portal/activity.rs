@@ -23,7 +23,7 @@ use crate::export::{self, ExportQuery};
 const PAGE: i64 = 50;
 /// A chart reads `getActivity` in its largest pages, at most this many.
 const CHART_LIMIT: i64 = 1000;
-const CHART_PAGES: usize = 50;
+const CHART_PAGES: i64 = 10;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,7 +159,7 @@ fn row(e: &ActivityEntry) -> Markup {
 }
 
 /// Entries of one type in the last `days` days, newest first, read page by page up to
-/// `CHART_PAGES` pages.
+/// `CHART_PAGES` pages (a chart says when it shows only those).
 async fn since(
     portal: &Portal,
     lock_id: Option<&str>,
@@ -211,6 +211,16 @@ fn count(
     counts
 }
 
+/// A chart's title, saying when the entries were more than a chart reads.
+fn titled(title: &str, entries: &[ActivityEntry]) -> String {
+    let most = CHART_LIMIT * CHART_PAGES;
+    if i64::try_from(entries.len()).is_ok_and(|n| n >= most) {
+        format!("{title}, the latest {most} only")
+    } else {
+        title.to_owned()
+    }
+}
+
 fn per_hour(entries: &[ActivityEntry], now: Timestamp) -> Markup {
     let hour = SignedDuration::from_hours(1);
     let counts = count(entries, now, hour, 24);
@@ -219,7 +229,7 @@ fn per_hour(entries: &[ActivityEntry], now: Timestamp) -> Markup {
         .collect();
     chart::bars(
         "unlocks-per-hour",
-        "Unlocks per hour, last 24 hours (UTC)",
+        &titled("Unlocks per hour, last 24 hours (UTC)", entries),
         &labels,
         &counts,
         4,
@@ -234,7 +244,7 @@ fn per_day(entries: &[ActivityEntry], now: Timestamp) -> Markup {
         .collect();
     chart::bars(
         "refusals-per-day",
-        "Refusals per day, last 14 days (UTC)",
+        &titled("Refusals per day, last 14 days (UTC)", entries),
         &labels,
         &counts,
         2,

@@ -252,6 +252,44 @@ pub fn time_utc(iso: &str) -> String {
     )
 }
 
+/// A form's error and the field it belongs to (`form` for the form as a whole), shown
+/// beside that field.
+#[derive(Debug, Default)]
+pub struct FormError(Option<(&'static str, String)>);
+
+impl FormError {
+    pub fn on(field: &'static str, message: impl Into<String>) -> FormError {
+        FormError(Some((field, message.into())))
+    }
+
+    /// An API error on the form field it is about: the first of `fields` (API name, form
+    /// field) whose API name starts its message; the whole form otherwise.
+    pub fn from_api(e: &ApiError, fields: &[(&str, &'static str)]) -> FormError {
+        let field = fields
+            .iter()
+            .find(|(api, _)| e.message().starts_with(api))
+            .map_or("form", |(_, form)| *form);
+        FormError::on(field, plain(e))
+    }
+
+    /// The message for `field`, if the error is about it.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .as_ref()
+            .filter(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// 400 with an error, 200 without.
+    pub fn status(&self) -> StatusCode {
+        if self.0.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        }
+    }
+}
+
 /// What an API error means to a person, in plain words.
 pub fn plain(e: &ApiError) -> String {
     match e.code() {

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::editor::{self, Editor};
-use super::layout::{self, Section, csrf, field, notice, shell, text_input, time_in};
+use super::layout::{self, FormError, Section, csrf, field, notice, shell, text_input, time_in};
 use super::{Fields, Portal, Posted};
 use crate::error::ApiError;
 
@@ -160,17 +160,7 @@ struct SendForm {
     remote: bool,
     one_time: bool,
     editor: Option<Editor>,
-    /// `(field, message)`: the field the error belongs to (`form` for the whole form).
-    error: Option<(&'static str, String)>,
-}
-
-impl SendForm {
-    fn error_for(&self, name: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(f, _)| *f == name)
-            .map(|(_, m)| m.as_str())
-    }
+    error: FormError,
 }
 
 /// `GET /portal/locks/{lock}`.
@@ -193,11 +183,7 @@ async fn page_of(portal: &Portal, lock_ref: &str, form: SendForm, query: &Shown)
     let tz = TimeZone::get(&lock.time_zone).unwrap_or(TimeZone::UTC);
     let now = Timestamp::from_millisecond(portal.now()).unwrap_or_else(|_| Timestamp::now());
     let editor = form.editor.clone().unwrap_or_else(|| Editor::new(&tz, now));
-    let status = if form.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = form.error.status();
     let body = html! {
         (shown(query))
         section.lock-summary aria-label="Lock" {
@@ -359,25 +345,25 @@ fn send_form(
     html! {
         form.stack.send method="post" action={ "/portal/locks/" (lock.object_id) "/keys" } {
             (csrf(portal))
-            @if let Some(error) = form.error_for("form") { (notice("error", error)) }
-            (field("person", "Email or phone", &text_input("person", "text", &form.person, true, form.error_for("person").is_some()),
+            @if let Some(error) = form.error.get("form") { (notice("error", error)) }
+            (field("person", "Email or phone", &text_input("person", "text", &form.person, true, form.error.get("person").is_some()),
                 Some("A phone is read as North American when it has 10 digits; otherwise start with +."),
-                form.error_for("person")))
+                form.error.get("person")))
             div.row {
-                (field("first_name", "First name", &text_input("first_name", "text", &form.first_name, false, false), Some("For an invitation."), form.error_for("first_name")))
-                (field("last_name", "Last name", &text_input("last_name", "text", &form.last_name, false, false), None, form.error_for("last_name")))
+                (field("first_name", "First name", &text_input("first_name", "text", &form.first_name, false, false), Some("For an invitation."), form.error.get("first_name")))
+                (field("last_name", "Last name", &text_input("last_name", "text", &form.last_name, false, false), None, form.error.get("last_name")))
             }
             (field("role", "Role", &html! {
                 select #role name="role" {
                     option value="USER" selected[role == "USER"] { "User — opens the lock" }
                     option value="ADMIN" selected[role == "ADMIN"] { "Admin — also manages its keys" }
                 }
-            }, None, form.error_for("role")))
+            }, None, form.error.get("role")))
             div.checks {
                 label.check { input type="checkbox" name="remote" value="1" checked[form.remote]; " May unlock remotely" }
                 label.check { input type="checkbox" name="one_time" value="1" checked[form.one_time]; " Opens once" }
             }
-            (editor.markup(&lock.object_id, form.error_for("schedule")))
+            (editor.markup(&lock.object_id, form.error.get("schedule")))
             div.preview #schedule-preview aria-live="polite" { (editor::preview(editor, &lock.time_zone, now)) }
             button.primary type="submit" { "Send key" }
         }
@@ -412,17 +398,17 @@ pub async fn send_key(Path(lock): Path<String>, posted: Posted) -> Response {
         remote: fields.checked("remote"),
         one_time: fields.checked("one_time"),
         editor: Some(editor.clone()),
-        error: None,
+        error: FormError::default(),
     };
     let schedules = match editor.schedules() {
         Ok(s) => s,
         Err(e) => {
-            form.error = Some(("schedule", e));
+            form.error = FormError::on("schedule", e);
             return page_of(&portal, &lock, form, &Shown::default()).await;
         }
     };
     if form.person.is_empty() {
-        form.error = Some(("person", "Give the email or phone of the person.".into()));
+        form.error = FormError::on("person", "Give the email or phone of the person.");
         return page_of(&portal, &lock, form, &Shown::default()).await;
     }
     let contact = if form.person.contains('@') {
@@ -449,27 +435,21 @@ pub async fn send_key(Path(lock): Path<String>, posted: Posted) -> Response {
     match portal.call::<Vec<Key>>("sendKey", body).await {
         Ok(_) => Redirect::to(&format!("/portal/locks/{lock}?notice=sent")).into_response(),
         Err(e) => {
-            form.error = Some((field_of(&e), layout::plain(&e)));
+            form.error = FormError::from_api(&e, SEND_FIELDS);
             page_of(&portal, &lock, form, &Shown::default()).await
         }
     }
 }
 
-/// The form field an API error is about, from the field it names first.
-fn field_of(e: &ApiError) -> &'static str {
-    let message = e.message();
-    [
-        ("email", "person"),
-        ("phone", "person"),
-        ("firstName", "first_name"),
-        ("lastName", "last_name"),
-        ("role", "role"),
-        ("schedules", "schedule"),
-    ]
-    .into_iter()
-    .find(|(api, _)| message.starts_with(api))
-    .map_or("form", |(_, form)| form)
-}
+/// The send form's fields, by the API field their errors name.
+const SEND_FIELDS: &[(&str, &str)] = &[
+    ("email", "person"),
+    ("phone", "person"),
+    ("firstName", "first_name"),
+    ("lastName", "last_name"),
+    ("role", "role"),
+    ("schedules", "schedule"),
+];
 
 /// `POST /portal/keys/{key}/revoke`.
 pub async fn revoke(Path(key): Path<String>, posted: Posted) -> Response {

@@ -8,7 +8,7 @@ use maud::html;
 use serde_json::{Value, json};
 
 use super::layout::{self, Section, csrf, field, notice, shell, text_input, time_utc};
-use super::people::administered;
+use super::people::{administered, lock_names};
 use super::{Portal, Posted};
 
 async fn page_with(portal: &Portal, error: Option<String>) -> Response {
@@ -20,12 +20,6 @@ async fn page_with(portal: &Portal, error: Option<String>) -> Response {
     let (enrollments, messages, locks) = match loaded {
         Ok(all) => all,
         Err(e) => return layout::error_page(portal, &e),
-    };
-    let lock_name = |id: &str| {
-        locks
-            .iter()
-            .find(|l| l.object_id == id)
-            .map_or_else(|| id.to_owned(), |l| l.short_name.clone())
     };
     let body = html! {
         @if let Some(e) = &error { (notice("error", e)) }
@@ -51,7 +45,7 @@ async fn page_with(portal: &Portal, error: Option<String>) -> Response {
                     @for en in &enrollments {
                         tr {
                             td { (en.name.as_deref().unwrap_or("—")) }
-                            td { (en.lock_ids.iter().map(|id| lock_name(id)).collect::<Vec<_>>().join(", ")) }
+                            td { (lock_names(&locks, &en.lock_ids)) }
                             td { (en.categories.join(", ").replace('_', " ").to_lowercase()) }
                             td {
                                 form.inline method="post" action={ "/portal/notifications/" (en.object_id) "/delete" } {

@@ -3,13 +3,12 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_api_types::{Group, Key, Lock};
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
-use super::layout::{self, Section, csrf, field, notice, shell, text_input};
+use super::layout::{self, FormError, Section, csrf, field, notice, shell, text_input};
 use super::{Portal, Posted};
 use crate::error::ApiError;
 
@@ -20,6 +19,19 @@ pub async fn administered(portal: &Portal) -> Result<Vec<Lock>, ApiError> {
         .into_iter()
         .filter(|l| matches!(l.role.as_deref(), Some("ADMIN" | "OWNER")))
         .collect())
+}
+
+/// The names of the locks `ids` (an id that is not among `locks` stands for itself).
+pub fn lock_names(locks: &[Lock], ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| {
+            locks
+                .iter()
+                .find(|l| &l.object_id == id)
+                .map_or(id.as_str(), |l| l.short_name.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One person, with their keys to administered locks.
@@ -116,13 +128,13 @@ pub async fn groups(portal: Portal, Query(query): Query<GroupsQuery>) -> Respons
         Some("deleted") => Some("The group was deleted."),
         _ => None,
     };
-    groups_page(&portal, shown, None, "", "").await
+    groups_page(&portal, shown, &FormError::default(), "", "").await
 }
 
 async fn groups_page(
     portal: &Portal,
     shown: Option<&str>,
-    error: Option<(&str, String)>,
+    error: &FormError,
     name: &str,
     description: &str,
 ) -> Response {
@@ -133,21 +145,9 @@ async fn groups_page(
         Ok(both) => both,
         Err(e) => return layout::error_page(portal, &e),
     };
-    let lock_name = |id: &str| {
-        locks
-            .iter()
-            .find(|l| l.object_id == id)
-            .map_or_else(|| id.to_owned(), |l| l.short_name.clone())
-    };
-    let field_error = |f: &str| {
-        error
-            .as_ref()
-            .filter(|(n, _)| *n == f)
-            .map(|(_, m)| m.as_str())
-    };
     let body = html! {
         @if let Some(text) = shown { (notice("ok", text)) }
-        @if let Some(text) = field_error("form") { (notice("error", text)) }
+        @if let Some(text) = error.get("form") { (notice("error", text)) }
         div.table-wrap {
             table {
                 thead { tr {
@@ -159,7 +159,7 @@ async fn groups_page(
                     @for g in &groups {
                         tr {
                             td { (g.name) @if let Some(d) = &g.description { br; small.muted { (d) } } }
-                            td { (g.lock_ids.iter().map(|id| lock_name(id)).collect::<Vec<_>>().join(", ")) }
+                            td { (lock_names(&locks, &g.lock_ids)) }
                             td { (g.user_count) }
                             td { @if g.can_remote_unlock { "Yes" } @else { "No" } }
                             td {
@@ -177,18 +177,14 @@ async fn groups_page(
         h2 { "New group" }
         form.stack method="post" action="/portal/groups" {
             (csrf(portal))
-            (field("name", "Name", &text_input("name", "text", name, true, field_error("name").is_some()), None, field_error("name")))
+            (field("name", "Name", &text_input("name", "text", name, true, error.get("name").is_some()), None, error.get("name")))
             (field("description", "Description", &text_input("description", "text", description, false, false), Some("Optional."), None))
-            (lock_choices(&locks, field_error("locks")))
+            (lock_choices(&locks, error.get("locks")))
             label.check { input type="checkbox" name="remote" value="1"; " Members may unlock remotely" }
             button.primary type="submit" { "Create group" }
         }
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = error.status();
     (status, shell(portal, Section::Groups, "Groups", &body)).into_response()
 }
 
@@ -216,18 +212,11 @@ pub async fn create_group(posted: Posted) -> Response {
     match portal.call::<Group>("createGroup", body).await {
         Ok(_) => Redirect::to("/portal/groups?notice=created").into_response(),
         Err(e) => {
-            let target = if e.message().starts_with("name") {
-                "name"
-            } else if e.message().starts_with("lockIds") {
-                "locks"
-            } else {
-                "form"
-            };
-            let error = Some((target, layout::plain(&e)));
+            let error = FormError::from_api(&e, &[("name", "name"), ("lockIds", "locks")]);
             groups_page(
                 &portal,
                 None,
-                error,
+                &error,
                 fields.get("name"),
                 fields.get("description"),
             )

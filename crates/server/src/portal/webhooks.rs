@@ -2,31 +2,24 @@
 //! its secret once, see each delivery with its attempts, delete.
 
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_api_types::{ACTIVITY_TYPES, Delivery, Webhook};
 use maud::html;
 use serde_json::{Value, json};
 
-use super::layout::{self, Section, csrf, field, notice, shell, text_input, time_utc};
+use super::layout::{self, FormError, Section, csrf, field, notice, shell, text_input, time_utc};
 use super::{Portal, Posted};
 
 /// `GET /portal/webhooks`.
 pub async fn page_with(
     portal: &Portal,
     created: Option<&Webhook>,
-    error: Option<(&str, String)>,
+    error: &FormError,
     url: &str,
 ) -> Response {
     let hooks: Vec<Webhook> = match portal.call_org("getWebhooks", json!({})).await {
         Ok(hooks) => hooks,
         Err(e) => return layout::error_page(portal, &e),
-    };
-    let field_error = |f: &str| {
-        error
-            .as_ref()
-            .filter(|(n, _)| *n == f)
-            .map(|(_, m)| m.as_str())
     };
     let body = html! {
         @if let Some(hook) = created {
@@ -35,7 +28,7 @@ pub async fn page_with(
                 p { code.secret #webhook-secret { (hook.secret.as_deref().unwrap_or_default()) } }
             }
         }
-        @if let Some(text) = field_error("form") { (notice("error", text)) }
+        @if let Some(text) = error.get("form") { (notice("error", text)) }
         div.table-wrap {
             table {
                 thead { tr {
@@ -67,8 +60,8 @@ pub async fn page_with(
         h2 { "New webhook" }
         form.stack method="post" action="/portal/webhooks" {
             (csrf(portal))
-            (field("url", "Endpoint URL", &text_input("url", "url", url, true, field_error("url").is_some()),
-                Some("Where events are POSTed, signed the Standard Webhooks way."), field_error("url")))
+            (field("url", "Endpoint URL", &text_input("url", "url", url, true, error.get("url").is_some()),
+                Some("Where events are POSTed, signed the Standard Webhooks way."), error.get("url")))
             (field("description", "Description", &text_input("description", "text", "", false, false), Some("Optional."), None))
             fieldset.choices-list {
                 legend { "Events" }
@@ -76,21 +69,17 @@ pub async fn page_with(
                 @for t in ACTIVITY_TYPES {
                     label.check { input type="checkbox" name="event" value=(t); " " (t) }
                 }
-                @if let Some(e) = field_error("events") { p.error role="alert" { (e) } }
+                @if let Some(e) = error.get("events") { p.error role="alert" { (e) } }
             }
             button.primary type="submit" { "Create webhook" }
         }
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = error.status();
     (status, shell(portal, Section::Webhooks, "Webhooks", &body)).into_response()
 }
 
 pub async fn page(portal: Portal) -> Response {
-    page_with(&portal, None, None, "").await
+    page_with(&portal, None, &FormError::default(), "").await
 }
 
 /// `POST /portal/webhooks`.
@@ -102,19 +91,10 @@ pub async fn create(posted: Posted) -> Response {
         "description": fields.opt("description"),
     });
     match portal.call_org::<Webhook>("createWebhook", body).await {
-        Ok(hook) => page_with(&portal, Some(&hook), None, "").await,
+        Ok(hook) => page_with(&portal, Some(&hook), &FormError::default(), "").await,
         Err(e) => {
-            let target = ["url", "events"]
-                .into_iter()
-                .find(|f| e.message().starts_with(f))
-                .unwrap_or("form");
-            page_with(
-                &portal,
-                None,
-                Some((target, layout::plain(&e))),
-                fields.get("url"),
-            )
-            .await
+            let error = FormError::from_api(&e, &[("url", "url"), ("events", "events")]);
+            page_with(&portal, None, &error, fields.get("url")).await
         }
     }
 }
