@@ -1,12 +1,15 @@
-//! Reads of locks, keys and groups.
+//! Reads of locks, keys and groups, each one call on a reading connection.
 
+use latchkey_store::Columns;
 use latchkey_store::{
     ActivityCursor, ActivityFilter, ActivityRecord, GroupMemberRecord, GroupRecord, Holder,
     KeyFilter, KeyRecord, KeyRow, LockRecord, PortalOrganization, Result, sql,
 };
-use sqlx::{QueryBuilder, Row, Sqlite};
+use rusqlite::ToSql;
+use rusqlite::types::Value;
 
-use crate::{SqliteStore, db};
+use crate::SqliteStore;
+use crate::reader::{all, first, only};
 use latchkey_store::rows::{
     activity_from_row, group_from_row, key_from_row, key_row_from_row, lock_from_row,
     member_from_row, portal_organization_from_row,
@@ -22,27 +25,29 @@ const KEY_ROW_SELECT: &str = "SELECT k.*, l.lock_id AS l_lock_id, l.short_name A
 
 impl SqliteStore {
     pub(crate) async fn find_lock(&self, org_id: &str, reference: &str) -> Result<LockRecord> {
-        let row = sqlx::query(
-            "SELECT * FROM locks WHERE org_id = $1 AND (id = $2 OR lock_id = $2)
-             ORDER BY id = $2 DESC LIMIT 1",
-        )
-        .bind(org_id)
-        .bind(reference)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
-        lock_from_row(&row)
+        let (org_id, reference) = (org_id.to_owned(), reference.to_owned());
+        self.readers
+            .read(move |conn| {
+                only(
+                    conn,
+                    "SELECT * FROM locks WHERE org_id = $1 AND (id = $2 OR lock_id = $2)
+                     ORDER BY id = $2 DESC LIMIT 1",
+                    &[&org_id, &reference],
+                    |row| lock_from_row(row),
+                )
+            })
+            .await
     }
 
     pub(crate) async fn list_locks(
         &self,
         org_id: &str,
         user_id: &str,
-        all: bool,
+        all_locks: bool,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<(LockRecord, Option<i64>)>> {
-        let sql = if all {
+        let sql = if all_locks {
             "SELECT l.*, k.role AS caller_role FROM locks l
              LEFT JOIN keys k ON k.lock_id = l.id AND k.user_id = $2 AND k.status = 'ACTIVE'
              WHERE l.org_id = $1 AND l.id > $3 ORDER BY l.id LIMIT $4"
@@ -51,29 +56,27 @@ impl SqliteStore {
              JOIN keys k ON k.lock_id = l.id AND k.user_id = $2 AND k.status = 'ACTIVE'
              WHERE l.org_id = $1 AND l.id > $3 ORDER BY l.id LIMIT $4"
         };
-        let rows = sqlx::query(sql)
-            .bind(org_id)
-            .bind(user_id)
-            .bind(after.unwrap_or_default())
-            .bind(limit)
-            .fetch_all(&self.pool)
+        let (org_id, user_id) = (org_id.to_owned(), user_id.to_owned());
+        let after = after.unwrap_or_default().to_owned();
+        self.readers
+            .read(move |conn| {
+                all(conn, sql, &[&org_id, &user_id, &after, &limit], |row| {
+                    Ok((lock_from_row(row)?, row.opt_int("caller_role")?))
+                })
+            })
             .await
-            .map_err(db)?;
-        rows.iter()
-            .map(|row| Ok((lock_from_row(row)?, row.try_get("caller_role").map_err(db)?)))
-            .collect()
     }
 
     pub(crate) async fn find_key(&self, org_id: &str, key_id: &str) -> Result<KeyRow> {
-        let sql = format!("{KEY_ROW_SELECT} AND k.id = $3");
-        let row = sqlx::query(&sql)
-            .bind(org_id)
-            .bind("")
-            .bind(key_id)
-            .fetch_one(&self.pool)
+        let (org_id, key_id) = (org_id.to_owned(), key_id.to_owned());
+        self.readers
+            .read(move |conn| {
+                let sql = format!("{KEY_ROW_SELECT} AND k.id = $3");
+                only(conn, &sql, &[&org_id, &"", &key_id], |row| {
+                    key_row_from_row(row)
+                })
+            })
             .await
-            .map_err(db)?;
-        key_row_from_row(&row)
     }
 
     pub(crate) async fn find_key_of(
@@ -81,35 +84,32 @@ impl SqliteStore {
         lock_id: &str,
         holder: &Holder,
     ) -> Result<Option<KeyRecord>> {
-        let row = match holder {
-            Holder::User(user_id) => {
-                sqlx::query("SELECT * FROM keys WHERE lock_id = $1 AND user_id = $2")
-                    .bind(lock_id)
-                    .bind(user_id)
-                    .fetch_optional(&self.pool)
-                    .await
-            }
-            Holder::Owner => {
-                sqlx::query("SELECT * FROM keys WHERE lock_id = $1 AND role = 2")
-                    .bind(lock_id)
-                    .fetch_optional(&self.pool)
-                    .await
-            }
-            Holder::Invite { phone, email } => {
-                sqlx::query(
+        let lock_id = lock_id.to_owned();
+        let holder = holder.clone();
+        self.readers
+            .read(move |conn| match &holder {
+                Holder::User(user_id) => first(
+                    conn,
+                    "SELECT * FROM keys WHERE lock_id = $1 AND user_id = $2",
+                    &[&lock_id, user_id],
+                    |row| key_from_row(row),
+                ),
+                Holder::Owner => first(
+                    conn,
+                    "SELECT * FROM keys WHERE lock_id = $1 AND role = 2",
+                    &[&lock_id],
+                    |row| key_from_row(row),
+                ),
+                Holder::Invite { phone, email } => first(
+                    conn,
                     "SELECT * FROM keys WHERE lock_id = $1 AND user_id IS NULL
                      AND (invite_phone = $2 OR invite_email = $3)
                      ORDER BY CASE WHEN invite_phone = $2 THEN 0 ELSE 1 END LIMIT 1",
-                )
-                .bind(lock_id)
-                .bind(phone)
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await
-            }
-        }
-        .map_err(db)?;
-        row.as_ref().map(key_from_row).transpose()
+                    &[&lock_id, phone, email],
+                    |row| key_from_row(row),
+                ),
+            })
+            .await
     }
 
     pub(crate) async fn list_keys(
@@ -119,36 +119,36 @@ impl SqliteStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<KeyRow>> {
-        let (condition, first, second) = match filter {
+        let (condition, first_value, second_value) = match filter {
             KeyFilter::Organization => ("", None, None),
-            KeyFilter::Lock(lock_id) => (" AND k.lock_id = $4", Some(lock_id.as_str()), None),
+            KeyFilter::Lock(lock_id) => (" AND k.lock_id = $4", Some(lock_id.clone()), None),
             KeyFilter::User {
                 user_id,
                 administered_by: None,
-            } => (" AND k.user_id = $4", Some(user_id.as_str()), None),
+            } => (" AND k.user_id = $4", Some(user_id.clone()), None),
             KeyFilter::User {
                 user_id,
                 administered_by: Some(admin),
             } => (
                 " AND k.user_id = $4 AND EXISTS (SELECT 1 FROM keys a WHERE a.lock_id = k.lock_id
                    AND a.user_id = $5 AND a.role >= 1 AND a.status = 'ACTIVE')",
-                Some(user_id.as_str()),
-                Some(admin.as_str()),
+                Some(user_id.clone()),
+                Some(admin.clone()),
             ),
         };
-        let sql = format!("{KEY_ROW_SELECT}{condition} ORDER BY k.id LIMIT $3");
-        let mut query = sqlx::query(&sql)
-            .bind(org_id)
-            .bind(after.unwrap_or_default())
-            .bind(limit);
-        if let Some(value) = first {
-            query = query.bind(value);
-        }
-        if let Some(value) = second {
-            query = query.bind(value);
-        }
-        let rows = query.fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter().map(key_row_from_row).collect()
+        let org_id = org_id.to_owned();
+        let after = after.unwrap_or_default().to_owned();
+        self.readers
+            .read(move |conn| {
+                let sql = format!("{KEY_ROW_SELECT}{condition} ORDER BY k.id LIMIT $3");
+                all(
+                    conn,
+                    &sql,
+                    &[&org_id, &after, &limit, &first_value, &second_value],
+                    |row| key_row_from_row(row),
+                )
+            })
+            .await
     }
 
     pub(crate) async fn find_pending(
@@ -156,38 +156,40 @@ impl SqliteStore {
         email: Option<&str>,
         phone: Option<&str>,
     ) -> Result<(Vec<KeyRecord>, Vec<GroupMemberRecord>)> {
-        let keys = sqlx::query(
-            "SELECT * FROM keys WHERE user_id IS NULL AND (invite_email = $1 OR invite_phone = $2)
-             ORDER BY id",
-        )
-        .bind(email)
-        .bind(phone)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        let members = sqlx::query(
-            "SELECT * FROM group_members WHERE user_id IS NULL
-             AND (invite_email = $1 OR invite_phone = $2) ORDER BY id",
-        )
-        .bind(email)
-        .bind(phone)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok((
-            keys.iter().map(key_from_row).collect::<Result<_>>()?,
-            members.iter().map(member_from_row).collect::<Result<_>>()?,
-        ))
+        let (email, phone) = (email.map(str::to_owned), phone.map(str::to_owned));
+        self.readers
+            .read(move |conn| {
+                let keys = all(
+                    conn,
+                    "SELECT * FROM keys WHERE user_id IS NULL
+                     AND (invite_email = $1 OR invite_phone = $2) ORDER BY id",
+                    &[&email, &phone],
+                    |row| key_from_row(row),
+                )?;
+                let members = all(
+                    conn,
+                    "SELECT * FROM group_members WHERE user_id IS NULL
+                     AND (invite_email = $1 OR invite_phone = $2) ORDER BY id",
+                    &[&email, &phone],
+                    |row| member_from_row(row),
+                )?;
+                Ok((keys, members))
+            })
+            .await
     }
 
     pub(crate) async fn find_group(&self, org_id: &str, group_id: &str) -> Result<GroupRecord> {
-        let row = sqlx::query("SELECT * FROM groups WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
-            .bind(group_id)
-            .fetch_one(&self.pool)
+        let (org_id, group_id) = (org_id.to_owned(), group_id.to_owned());
+        self.readers
+            .read(move |conn| {
+                only(
+                    conn,
+                    "SELECT * FROM groups WHERE org_id = $1 AND id = $2",
+                    &[&org_id, &group_id],
+                    |row| group_from_row(row),
+                )
+            })
             .await
-            .map_err(db)?;
-        group_from_row(&row)
     }
 
     pub(crate) async fn list_groups(
@@ -196,35 +198,49 @@ impl SqliteStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<GroupRecord>> {
-        let rows =
-            sqlx::query("SELECT * FROM groups WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-                .bind(org_id)
-                .bind(after.unwrap_or_default())
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
-        rows.iter().map(group_from_row).collect()
+        let org_id = org_id.to_owned();
+        let after = after.unwrap_or_default().to_owned();
+        self.readers
+            .read(move |conn| {
+                all(
+                    conn,
+                    "SELECT * FROM groups WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                    &[&org_id, &after, &limit],
+                    |row| group_from_row(row),
+                )
+            })
+            .await
     }
 
     pub(crate) async fn list_group_lock_ids(&self, group_id: &str) -> Result<Vec<String>> {
-        sqlx::query_scalar("SELECT lock_id FROM group_locks WHERE group_id = $1 ORDER BY lock_id")
-            .bind(group_id)
-            .fetch_all(&self.pool)
+        let group_id = group_id.to_owned();
+        self.readers
+            .read(move |conn| {
+                all(
+                    conn,
+                    "SELECT lock_id FROM group_locks WHERE group_id = $1 ORDER BY lock_id",
+                    &[&group_id],
+                    |row| row.text("lock_id"),
+                )
+            })
             .await
-            .map_err(db)
     }
 
     pub(crate) async fn list_group_members(
         &self,
         group_id: &str,
     ) -> Result<Vec<GroupMemberRecord>> {
-        let rows = sqlx::query("SELECT * FROM group_members WHERE group_id = $1 ORDER BY id")
-            .bind(group_id)
-            .fetch_all(&self.pool)
+        let group_id = group_id.to_owned();
+        self.readers
+            .read(move |conn| {
+                all(
+                    conn,
+                    "SELECT * FROM group_members WHERE group_id = $1 ORDER BY id",
+                    &[&group_id],
+                    |row| member_from_row(row),
+                )
+            })
             .await
-            .map_err(db)?;
-        rows.iter().map(member_from_row).collect()
     }
 
     pub(crate) async fn list_activity(
@@ -234,75 +250,101 @@ impl SqliteStore {
         cursor: ActivityCursor,
         limit: i64,
     ) -> Result<Vec<ActivityRecord>> {
-        let mut sql = QueryBuilder::<Sqlite>::new(
-            "SELECT seq, at, type, lock_id, entry, hash FROM activity a WHERE org_id = ",
-        );
-        sql.push_bind(org_id);
-        if let Some(lock_id) = &filter.lock_id {
-            sql.push(" AND lock_id = ").push_bind(lock_id);
-        }
-        if let Some(user_id) = &filter.user_id {
-            sql.push(" AND (initiator_id = ").push_bind(user_id);
-            sql.push(" OR target_user_id = ")
-                .push_bind(user_id)
-                .push(")");
-        }
-        if !filter.types.is_empty() {
-            sql.push(" AND type IN (");
-            let mut list = sql.separated(", ");
-            for t in &filter.types {
-                list.push_bind(t);
-            }
-            sql.push(")");
-        }
-        if let Some(from) = filter.from {
-            sql.push(" AND at >= ").push_bind(from);
-        }
-        if let Some(to) = filter.to {
-            sql.push(" AND at < ").push_bind(to);
-        }
-        if let Some(viewer) = &filter.visible_to {
-            sql.push(" AND (initiator_id = ").push_bind(viewer);
-            sql.push(
-                " OR lock_id IN (SELECT lock_id FROM keys WHERE status = 'ACTIVE' AND role >= 1
-                 AND user_id = ",
-            );
-            sql.push_bind(viewer).push("))");
-        }
-        match cursor {
-            ActivityCursor::Before(before) => {
-                if let Some(before) = before {
-                    sql.push(" AND seq < ").push_bind(before);
-                }
-                sql.push(" ORDER BY seq DESC LIMIT ");
-            }
-            ActivityCursor::After(after) => {
-                sql.push(" AND seq > ")
-                    .push_bind(after)
-                    .push(" ORDER BY seq LIMIT ");
-            }
-        }
-        sql.push_bind(limit);
-        let rows = sql.build().fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter().map(activity_from_row).collect()
+        let (sql, values) = activity_query(org_id, filter, cursor, limit);
+        self.readers
+            .read(move |conn| {
+                let values: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
+                all(conn, &sql, &values, |row| activity_from_row(row))
+            })
+            .await
     }
 
     pub(crate) async fn list_portal_organizations(
         &self,
         user_id: &str,
     ) -> Result<Vec<PortalOrganization>> {
-        let rows = sqlx::query(sql::PORTAL_ORGANIZATIONS)
-            .bind(user_id)
-            .fetch_all(&self.pool)
+        let user_id = user_id.to_owned();
+        self.readers
+            .read(move |conn| {
+                all(conn, sql::PORTAL_ORGANIZATIONS, &[&user_id], |row| {
+                    portal_organization_from_row(row)
+                })
+            })
             .await
-            .map_err(db)?;
-        rows.iter().map(portal_organization_from_row).collect()
     }
 
     pub(crate) async fn list_organization_ids(&self) -> Result<Vec<String>> {
-        sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
-            .fetch_all(&self.pool)
+        self.readers
+            .read(|conn| {
+                all(
+                    conn,
+                    "SELECT id FROM organizations ORDER BY id",
+                    &[],
+                    |row| row.text("id"),
+                )
+            })
             .await
-            .map_err(db)
     }
+}
+
+/// The SQL of an activity page and its values, `$1` onwards in order.
+fn activity_query(
+    org_id: &str,
+    filter: &ActivityFilter,
+    cursor: ActivityCursor,
+    limit: i64,
+) -> (String, Vec<Value>) {
+    let mut values = Vec::new();
+    let mut bind = |value: Value| {
+        values.push(value);
+        format!("${}", values.len())
+    };
+    let mut clauses = vec![format!("org_id = {}", bind(org_id.to_owned().into()))];
+    if let Some(lock_id) = &filter.lock_id {
+        clauses.push(format!("lock_id = {}", bind(lock_id.clone().into())));
+    }
+    if let Some(user_id) = &filter.user_id {
+        let n = bind(user_id.clone().into());
+        clauses.push(format!("(initiator_id = {n} OR target_user_id = {n})"));
+    }
+    if !filter.types.is_empty() {
+        let list: Vec<String> = filter
+            .types
+            .iter()
+            .map(|t| bind(t.clone().into()))
+            .collect();
+        clauses.push(format!("type IN ({})", list.join(", ")));
+    }
+    if let Some(from) = filter.from {
+        clauses.push(format!("at >= {}", bind(from.into())));
+    }
+    if let Some(to) = filter.to {
+        clauses.push(format!("at < {}", bind(to.into())));
+    }
+    if let Some(viewer) = &filter.visible_to {
+        let n = bind(viewer.clone().into());
+        clauses.push(format!(
+            "(initiator_id = {n} OR lock_id IN (SELECT lock_id FROM keys
+              WHERE status = 'ACTIVE' AND role >= 1 AND user_id = {n}))"
+        ));
+    }
+    let order = match cursor {
+        ActivityCursor::Before(before) => {
+            if let Some(before) = before {
+                clauses.push(format!("seq < {}", bind(before.into())));
+            }
+            "seq DESC"
+        }
+        ActivityCursor::After(after) => {
+            clauses.push(format!("seq > {}", bind(after.into())));
+            "seq"
+        }
+    };
+    let limit = bind(limit.into());
+    let sql = format!(
+        "SELECT seq, at, type, lock_id, entry, hash FROM activity a WHERE {}
+         ORDER BY {order} LIMIT {limit}",
+        clauses.join(" AND ")
+    );
+    (sql, values)
 }

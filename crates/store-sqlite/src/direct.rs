@@ -45,22 +45,24 @@ pub(crate) fn db(e: rusqlite::Error) -> StoreError {
     }
 }
 
-/// The names of the numbered parameters, `$1` to `$24`.
-const NAMES: [&str; 24] = [
-    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
-    "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24",
-];
-
-fn prepared<'c>(
+/// `sql`, prepared (and cached) with `values` bound to its `$1`, `$2`, … parameters.
+pub(crate) fn prepared<'c>(
     conn: &'c Connection,
     sql: &str,
     values: &[&dyn ToSql],
 ) -> Result<rusqlite::CachedStatement<'c>> {
     let mut statement = conn.prepare_cached(sql).map_err(db)?;
-    for (name, value) in NAMES.iter().zip(values) {
-        if let Some(index) = statement.parameter_index(name).map_err(db)? {
-            statement.raw_bind_parameter(index, value).map_err(db)?;
-        }
+    for index in 1..=statement.parameter_count() {
+        let number = statement
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok());
+        let value = number
+            .and_then(|n| values.get(n.wrapping_sub(1)))
+            .ok_or_else(|| {
+                StoreError::Other(format!("parameter {index} of {sql:?} unbound").into())
+            })?;
+        statement.raw_bind_parameter(index, value).map_err(db)?;
     }
     Ok(statement)
 }

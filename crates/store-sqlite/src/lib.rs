@@ -1,7 +1,8 @@
 //! Latchkey's storage on an embedded SQLite database (the default): WAL journal,
 //! `synchronous = FULL` (a commit is on disk before it is answered), a busy timeout,
-//! foreign keys on. Reads and the rare writes outside the audit log run on sqlx's pool;
-//! the writes of the group commit on the writer's own connection (`writer`, `direct`). Migrations in
+//! foreign keys on. The API's reads run on rusqlite connections of their own (`reader`),
+//! the writes of the group commit on the writer's (`writer`, `direct`); the outbox's
+//! reads and the rare writes outside the audit log run on sqlx's pool. Migrations in
 //! `migrations/` are applied by [`SqliteStore::connect`].
 
 mod apply;
@@ -9,7 +10,7 @@ mod catalog;
 mod direct;
 mod idempotency;
 mod outbox;
-
+mod reader;
 mod unlocks;
 mod writer;
 
@@ -27,17 +28,24 @@ use latchkey_store::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Executor, SqlitePool};
 
+use crate::reader::only;
+
+use latchkey_store::Columns;
 use latchkey_store::rows::{
     api_key_from_row, organization_from_row, session_from_row, user_from_row,
 };
 
-/// Connections in the pool (SQLite has one writer; readers run beside it in WAL mode).
+/// Connections in sqlx's pool (SQLite has one writer; readers run beside it in WAL mode).
 const POOL_SIZE: u32 = 4;
+
+/// Reading connections: reads run beside each other and beside the writer in WAL mode.
+const READERS: usize = 8;
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    readers: reader::Readers,
     writer: writer::Writer,
 }
 
@@ -67,7 +75,12 @@ impl SqliteStore {
             .await
             .map_err(other)?;
         let writer = writer::Writer::start(options.get_filename())?;
-        Ok(SqliteStore { pool, writer })
+        let readers = reader::Readers::new(options.get_filename(), READERS);
+        Ok(SqliteStore {
+            pool,
+            readers,
+            writer,
+        })
     }
 }
 
@@ -113,10 +126,16 @@ impl Store for SqliteStore {
     }
 
     async fn has_organizations(&self) -> Result<bool> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM organizations)")
-            .fetch_one(&self.pool)
+        self.readers
+            .read(|conn| {
+                only(
+                    conn,
+                    "SELECT EXISTS (SELECT 1 FROM organizations) AS any",
+                    &[],
+                    |row| row.flag("any"),
+                )
+            })
             .await
-            .map_err(db)
     }
 
     async fn create_organization(&self, new: &NewOrganization) -> Result<()> {
@@ -147,36 +166,48 @@ impl Store for SqliteStore {
     }
 
     async fn organization(&self, id: &str) -> Result<Organization> {
-        let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1")
-            .bind(id)
-            .fetch_one(&self.pool)
+        let id = id.to_owned();
+        self.readers
+            .read(move |conn| {
+                only(
+                    conn,
+                    "SELECT id, name, created_at FROM organizations WHERE id = $1",
+                    &[&id],
+                    |row| organization_from_row(row),
+                )
+            })
             .await
-            .map_err(db)?;
-        organization_from_row(&row)
     }
 
     async fn virtual_user_of(&self, org_id: &str) -> Result<String> {
-        sqlx::query_scalar(
-            "SELECT virtual_user_id FROM api_keys WHERE org_id = $1
-             ORDER BY created_at, api_key LIMIT 1",
-        )
-        .bind(org_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)
+        let org_id = org_id.to_owned();
+        self.readers
+            .read(move |conn| {
+                only(
+                    conn,
+                    "SELECT virtual_user_id FROM api_keys WHERE org_id = $1
+                     ORDER BY created_at, api_key LIMIT 1",
+                    &[&org_id],
+                    |row| row.text("virtual_user_id"),
+                )
+            })
+            .await
     }
 
     async fn api_key(&self, api_key: &str) -> Result<ApiKeyRecord> {
-        let row = sqlx::query(
-            "SELECT api_key, org_id, virtual_user_id, secret_hash, previous_secret_hash,
-                    previous_valid_until, revoked_at, created_at
-             FROM api_keys WHERE api_key = $1",
-        )
-        .bind(api_key)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
-        api_key_from_row(&row)
+        let api_key = api_key.to_owned();
+        self.readers
+            .read(move |conn| {
+                only(
+                    conn,
+                    "SELECT api_key, org_id, virtual_user_id, secret_hash, previous_secret_hash,
+                            previous_valid_until, revoked_at, created_at
+                     FROM api_keys WHERE api_key = $1",
+                    &[&api_key],
+                    |row| api_key_from_row(row),
+                )
+            })
+            .await
     }
 
     async fn create_user(&self, user: &UserRecord) -> Result<()> {
@@ -190,12 +221,10 @@ impl Store for SqliteStore {
             UserLookup::Email(email) => (USER_BY_EMAIL, email),
             UserLookup::Phone(phone) => (USER_BY_PHONE, phone),
         };
-        let row = sqlx::query(sql)
-            .bind(value)
-            .fetch_one(&self.pool)
+        let value = value.to_owned();
+        self.readers
+            .read(move |conn| only(conn, sql, &[&value], |row| user_from_row(row)))
             .await
-            .map_err(db)?;
-        user_from_row(&row)
     }
 
     async fn update_user(&self, id: &str, changes: &UserChanges, now: i64) -> Result<UserRecord> {
@@ -229,38 +258,42 @@ impl Store for SqliteStore {
     }
 
     async fn user_visible(&self, org_id: &str, viewer: &Viewer, user_id: &str) -> Result<bool> {
-        let query = match viewer {
-            Viewer::Organization => sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM keys WHERE user_id = $1 AND org_id = $2 AND $3 IS NULL)",
-            ),
-            Viewer::User(_) => sqlx::query_scalar(
+        let sql = match viewer {
+            Viewer::Organization => {
+                "SELECT EXISTS (SELECT 1 FROM keys WHERE user_id = $1 AND org_id = $2) AS seen"
+            }
+            Viewer::User(_) => {
                 "SELECT EXISTS (SELECT 1 FROM keys k JOIN keys a ON a.lock_id = k.lock_id
-                 WHERE k.user_id = $1 AND k.org_id = $2 AND a.user_id = $3 AND a.role >= 1)",
-            ),
+                 WHERE k.user_id = $1 AND k.org_id = $2 AND a.user_id = $3 AND a.role >= 1) AS seen"
+            }
         };
         let viewer_id = match viewer {
             Viewer::Organization => None,
-            Viewer::User(id) => Some(id.as_str()),
+            Viewer::User(id) => Some(id.clone()),
         };
-        query
-            .bind(user_id)
-            .bind(org_id)
-            .bind(viewer_id)
-            .fetch_one(&self.pool)
+        let (org_id, user_id) = (org_id.to_owned(), user_id.to_owned());
+        self.readers
+            .read(move |conn| {
+                only(conn, sql, &[&user_id, &org_id, &viewer_id], |row| {
+                    row.flag("seen")
+                })
+            })
             .await
-            .map_err(db)
     }
 
     async fn session(&self, token_hash: &Digest32) -> Result<SessionRecord> {
-        let row = sqlx::query(
-            "SELECT token_hash, user_id, org_id, created_at, last_used_at
-             FROM sessions WHERE token_hash = $1",
-        )
-        .bind(&token_hash[..])
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
-        session_from_row(&row)
+        let token_hash = *token_hash;
+        self.readers
+            .read(move |conn| {
+                only(
+                    conn,
+                    "SELECT token_hash, user_id, org_id, created_at, last_used_at
+                     FROM sessions WHERE token_hash = $1",
+                    &[&&token_hash[..]],
+                    |row| session_from_row(row),
+                )
+            })
+            .await
     }
 
     async fn touch_session(&self, token_hash: &Digest32, now: i64) -> Result<()> {

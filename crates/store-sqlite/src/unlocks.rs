@@ -4,7 +4,8 @@
 use latchkey_store::{Result, StoreError, UniqueField, UnlockRecord, UnlockStart};
 use rusqlite::Connection;
 
-use crate::{SqliteStore, db, direct};
+use crate::reader::{first, only};
+use crate::{SqliteStore, direct};
 use latchkey_store::rows::unlock_from_row;
 
 impl SqliteStore {
@@ -29,28 +30,34 @@ impl SqliteStore {
     }
 
     async fn by_client_id(&self, request: &UnlockRecord) -> Result<Option<UnlockRecord>> {
-        let Some(client_id) = &request.client_request_id else {
+        let Some(client_id) = request.client_request_id.clone() else {
             return Ok(None);
         };
-        let row = sqlx::query(
-            "SELECT * FROM unlock_requests WHERE org_id = $1 AND client_request_id = $2",
-        )
-        .bind(&request.org_id)
-        .bind(client_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        row.as_ref().map(unlock_from_row).transpose()
+        let org_id = request.org_id.clone();
+        self.readers
+            .read(move |conn| {
+                first(
+                    conn,
+                    "SELECT * FROM unlock_requests WHERE org_id = $1 AND client_request_id = $2",
+                    &[&org_id, &client_id],
+                    |row| unlock_from_row(row),
+                )
+            })
+            .await
     }
 
     pub(crate) async fn find_unlock(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
-        let row = sqlx::query("SELECT * FROM unlock_requests WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
-            .bind(request_id)
-            .fetch_one(&self.pool)
+        let (org_id, request_id) = (org_id.to_owned(), request_id.to_owned());
+        self.readers
+            .read(move |conn| {
+                only(
+                    conn,
+                    "SELECT * FROM unlock_requests WHERE org_id = $1 AND id = $2",
+                    &[&org_id, &request_id],
+                    |row| unlock_from_row(row),
+                )
+            })
             .await
-            .map_err(db)?;
-        unlock_from_row(&row)
     }
 }
 
