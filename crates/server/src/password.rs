@@ -2,9 +2,14 @@
 //! threads of its own — half the cores, at least one. A storm of sign-ins queues for them
 //! instead of taking every core from the async workers that serve unlocks, and only
 //! those threads ever hold Argon2's memory (on the shared blocking pool, each of up to
-//! hundreds of threads would keep its own 19 MiB).
+//! hundreds of threads would keep its own 19 MiB). After each hash a thread rests as long
+//! as the hash took: sustained hashing takes at most half of those threads' cores, a
+//! quarter of the machine. One sign-in is answered at full speed (the rest comes after
+//! its answer); a storm of them is served at half speed, and the requests beside it keep
+//! three quarters of the machine.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -34,12 +39,16 @@ impl Default for Passwords {
 }
 
 impl Passwords {
-    /// Starts the hashing threads; they end when the `Passwords` is dropped.
+    /// Starts the hashing threads, half the cores; they end when the `Passwords` is dropped.
     pub fn new() -> Passwords {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Passwords::with_threads((cores / 2).max(1))
+    }
+
+    fn with_threads(threads: usize) -> Passwords {
         let (jobs, queue) = mpsc::unbounded_channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
-        for n in 0..(cores / 2).max(1) {
+        for n in 0..threads {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
@@ -51,7 +60,9 @@ impl Passwords {
                             Err(_) => None,
                         };
                         let Some(job) = job else { break };
+                        let started = Instant::now();
                         job();
+                        std::thread::sleep(started.elapsed());
                     }
                 })
                 .expect("the system starts a thread");
@@ -114,6 +125,7 @@ fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn verifies_the_right_password_only() {
@@ -126,6 +138,18 @@ mod tests {
                 .unwrap()
         );
         assert!(!p.verify("wrong horse".into(), Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_thread_rests_as_long_as_its_last_hash_took_before_the_next() {
+        let p = Passwords::with_threads(1);
+        let work = Duration::from_millis(150);
+        let started = Instant::now();
+        let (first, second) = tokio::join!(p.run(move || std::thread::sleep(work)), p.run(|| ()));
+        first.unwrap();
+        second.unwrap();
+        // The second job waited for the first's work and then for its rest.
+        assert!(started.elapsed() >= work * 2, "{:?}", started.elapsed());
     }
 
     #[tokio::test]
