@@ -24,19 +24,16 @@ const KEY_ROW_SELECT: &str = "SELECT k.*, l.lock_id AS l_lock_id, l.short_name A
     WHERE k.org_id = $1 AND k.id > $2";
 
 impl SqliteStore {
-    pub(crate) async fn find_lock(&self, org_id: &str, reference: &str) -> Result<LockRecord> {
-        let (org_id, reference) = (org_id.to_owned(), reference.to_owned());
-        self.readers
-            .read(move |conn| {
-                only(
-                    conn,
-                    "SELECT * FROM locks WHERE org_id = $1 AND (id = $2 OR lock_id = $2)
+    pub(crate) fn find_lock(&self, org_id: &str, reference: &str) -> Result<LockRecord> {
+        self.readers.point(|conn| {
+            only(
+                conn,
+                "SELECT * FROM locks WHERE org_id = $1 AND (id = $2 OR lock_id = $2)
                      ORDER BY id = $2 DESC LIMIT 1",
-                    &[&org_id, &reference],
-                    |row| lock_from_row(row),
-                )
-            })
-            .await
+                &[&org_id, &reference],
+                |row| lock_from_row(row),
+            )
+        })
     }
 
     pub(crate) async fn list_locks(
@@ -59,7 +56,7 @@ impl SqliteStore {
         let (org_id, user_id) = (org_id.to_owned(), user_id.to_owned());
         let after = after.unwrap_or_default().to_owned();
         self.readers
-            .read(move |conn| {
+            .page(move |conn| {
                 all(conn, sql, &[&org_id, &user_id, &after, &limit], |row| {
                     Ok((lock_from_row(row)?, row.opt_int("caller_role")?))
                 })
@@ -67,49 +64,38 @@ impl SqliteStore {
             .await
     }
 
-    pub(crate) async fn find_key(&self, org_id: &str, key_id: &str) -> Result<KeyRow> {
-        let (org_id, key_id) = (org_id.to_owned(), key_id.to_owned());
-        self.readers
-            .read(move |conn| {
-                let sql = format!("{KEY_ROW_SELECT} AND k.id = $3");
-                only(conn, &sql, &[&org_id, &"", &key_id], |row| {
-                    key_row_from_row(row)
-                })
+    pub(crate) fn find_key(&self, org_id: &str, key_id: &str) -> Result<KeyRow> {
+        self.readers.point(|conn| {
+            let sql = format!("{KEY_ROW_SELECT} AND k.id = $3");
+            only(conn, &sql, &[&org_id, &"", &key_id], |row| {
+                key_row_from_row(row)
             })
-            .await
+        })
     }
 
-    pub(crate) async fn find_key_of(
-        &self,
-        lock_id: &str,
-        holder: &Holder,
-    ) -> Result<Option<KeyRecord>> {
-        let lock_id = lock_id.to_owned();
-        let holder = holder.clone();
-        self.readers
-            .read(move |conn| match &holder {
-                Holder::User(user_id) => first(
-                    conn,
-                    "SELECT * FROM keys WHERE lock_id = $1 AND user_id = $2",
-                    &[&lock_id, user_id],
-                    |row| key_from_row(row),
-                ),
-                Holder::Owner => first(
-                    conn,
-                    "SELECT * FROM keys WHERE lock_id = $1 AND role = 2",
-                    &[&lock_id],
-                    |row| key_from_row(row),
-                ),
-                Holder::Invite { phone, email } => first(
-                    conn,
-                    "SELECT * FROM keys WHERE lock_id = $1 AND user_id IS NULL
+    pub(crate) fn find_key_of(&self, lock_id: &str, holder: &Holder) -> Result<Option<KeyRecord>> {
+        self.readers.point(|conn| match &holder {
+            Holder::User(user_id) => first(
+                conn,
+                "SELECT * FROM keys WHERE lock_id = $1 AND user_id = $2",
+                &[&lock_id, user_id],
+                |row| key_from_row(row),
+            ),
+            Holder::Owner => first(
+                conn,
+                "SELECT * FROM keys WHERE lock_id = $1 AND role = 2",
+                &[&lock_id],
+                |row| key_from_row(row),
+            ),
+            Holder::Invite { phone, email } => first(
+                conn,
+                "SELECT * FROM keys WHERE lock_id = $1 AND user_id IS NULL
                      AND (invite_phone = $2 OR invite_email = $3)
                      ORDER BY CASE WHEN invite_phone = $2 THEN 0 ELSE 1 END LIMIT 1",
-                    &[&lock_id, phone, email],
-                    |row| key_from_row(row),
-                ),
-            })
-            .await
+                &[&lock_id, phone, email],
+                |row| key_from_row(row),
+            ),
+        })
     }
 
     pub(crate) async fn list_keys(
@@ -139,7 +125,7 @@ impl SqliteStore {
         let org_id = org_id.to_owned();
         let after = after.unwrap_or_default().to_owned();
         self.readers
-            .read(move |conn| {
+            .page(move |conn| {
                 let sql = format!("{KEY_ROW_SELECT}{condition} ORDER BY k.id LIMIT $3");
                 all(
                     conn,
@@ -158,7 +144,7 @@ impl SqliteStore {
     ) -> Result<(Vec<KeyRecord>, Vec<GroupMemberRecord>)> {
         let (email, phone) = (email.map(str::to_owned), phone.map(str::to_owned));
         self.readers
-            .read(move |conn| {
+            .page(move |conn| {
                 let keys = all(
                     conn,
                     "SELECT * FROM keys WHERE user_id IS NULL
@@ -178,18 +164,15 @@ impl SqliteStore {
             .await
     }
 
-    pub(crate) async fn find_group(&self, org_id: &str, group_id: &str) -> Result<GroupRecord> {
-        let (org_id, group_id) = (org_id.to_owned(), group_id.to_owned());
-        self.readers
-            .read(move |conn| {
-                only(
-                    conn,
-                    "SELECT * FROM groups WHERE org_id = $1 AND id = $2",
-                    &[&org_id, &group_id],
-                    |row| group_from_row(row),
-                )
-            })
-            .await
+    pub(crate) fn find_group(&self, org_id: &str, group_id: &str) -> Result<GroupRecord> {
+        self.readers.point(|conn| {
+            only(
+                conn,
+                "SELECT * FROM groups WHERE org_id = $1 AND id = $2",
+                &[&org_id, &group_id],
+                |row| group_from_row(row),
+            )
+        })
     }
 
     pub(crate) async fn list_groups(
@@ -201,7 +184,7 @@ impl SqliteStore {
         let org_id = org_id.to_owned();
         let after = after.unwrap_or_default().to_owned();
         self.readers
-            .read(move |conn| {
+            .page(move |conn| {
                 all(
                     conn,
                     "SELECT * FROM groups WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
@@ -215,7 +198,7 @@ impl SqliteStore {
     pub(crate) async fn list_group_lock_ids(&self, group_id: &str) -> Result<Vec<String>> {
         let group_id = group_id.to_owned();
         self.readers
-            .read(move |conn| {
+            .page(move |conn| {
                 all(
                     conn,
                     "SELECT lock_id FROM group_locks WHERE group_id = $1 ORDER BY lock_id",
@@ -232,7 +215,7 @@ impl SqliteStore {
     ) -> Result<Vec<GroupMemberRecord>> {
         let group_id = group_id.to_owned();
         self.readers
-            .read(move |conn| {
+            .page(move |conn| {
                 all(
                     conn,
                     "SELECT * FROM group_members WHERE group_id = $1 ORDER BY id",
@@ -252,7 +235,7 @@ impl SqliteStore {
     ) -> Result<Vec<ActivityRecord>> {
         let (sql, values) = activity_query(org_id, filter, cursor, limit);
         self.readers
-            .read(move |conn| {
+            .page(move |conn| {
                 let values: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
                 all(conn, &sql, &values, |row| activity_from_row(row))
             })
@@ -265,7 +248,7 @@ impl SqliteStore {
     ) -> Result<Vec<PortalOrganization>> {
         let user_id = user_id.to_owned();
         self.readers
-            .read(move |conn| {
+            .page(move |conn| {
                 all(conn, sql::PORTAL_ORGANIZATIONS, &[&user_id], |row| {
                     portal_organization_from_row(row)
                 })
@@ -275,7 +258,7 @@ impl SqliteStore {
 
     pub(crate) async fn list_organization_ids(&self) -> Result<Vec<String>> {
         self.readers
-            .read(|conn| {
+            .page(|conn| {
                 all(
                     conn,
                     "SELECT id FROM organizations ORDER BY id",

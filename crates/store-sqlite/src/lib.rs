@@ -126,16 +126,14 @@ impl Store for SqliteStore {
     }
 
     async fn has_organizations(&self) -> Result<bool> {
-        self.readers
-            .read(|conn| {
-                only(
-                    conn,
-                    "SELECT EXISTS (SELECT 1 FROM organizations) AS any",
-                    &[],
-                    |row| row.flag("any"),
-                )
-            })
-            .await
+        self.readers.point(|conn| {
+            only(
+                conn,
+                "SELECT EXISTS (SELECT 1 FROM organizations) AS any",
+                &[],
+                |row| row.flag("any"),
+            )
+        })
     }
 
     async fn create_organization(&self, new: &NewOrganization) -> Result<()> {
@@ -166,48 +164,39 @@ impl Store for SqliteStore {
     }
 
     async fn organization(&self, id: &str) -> Result<Organization> {
-        let id = id.to_owned();
-        self.readers
-            .read(move |conn| {
-                only(
-                    conn,
-                    "SELECT id, name, created_at FROM organizations WHERE id = $1",
-                    &[&id],
-                    |row| organization_from_row(row),
-                )
-            })
-            .await
+        self.readers.point(|conn| {
+            only(
+                conn,
+                "SELECT id, name, created_at FROM organizations WHERE id = $1",
+                &[&id],
+                |row| organization_from_row(row),
+            )
+        })
     }
 
     async fn virtual_user_of(&self, org_id: &str) -> Result<String> {
-        let org_id = org_id.to_owned();
-        self.readers
-            .read(move |conn| {
-                only(
-                    conn,
-                    "SELECT virtual_user_id FROM api_keys WHERE org_id = $1
+        self.readers.point(|conn| {
+            only(
+                conn,
+                "SELECT virtual_user_id FROM api_keys WHERE org_id = $1
                      ORDER BY created_at, api_key LIMIT 1",
-                    &[&org_id],
-                    |row| row.text("virtual_user_id"),
-                )
-            })
-            .await
+                &[&org_id],
+                |row| row.text("virtual_user_id"),
+            )
+        })
     }
 
     async fn api_key(&self, api_key: &str) -> Result<ApiKeyRecord> {
-        let api_key = api_key.to_owned();
-        self.readers
-            .read(move |conn| {
-                only(
-                    conn,
-                    "SELECT api_key, org_id, virtual_user_id, secret_hash, previous_secret_hash,
+        self.readers.point(|conn| {
+            only(
+                conn,
+                "SELECT api_key, org_id, virtual_user_id, secret_hash, previous_secret_hash,
                             previous_valid_until, revoked_at, created_at
                      FROM api_keys WHERE api_key = $1",
-                    &[&api_key],
-                    |row| api_key_from_row(row),
-                )
-            })
-            .await
+                &[&api_key],
+                |row| api_key_from_row(row),
+            )
+        })
     }
 
     async fn create_user(&self, user: &UserRecord) -> Result<()> {
@@ -221,10 +210,8 @@ impl Store for SqliteStore {
             UserLookup::Email(email) => (USER_BY_EMAIL, email),
             UserLookup::Phone(phone) => (USER_BY_PHONE, phone),
         };
-        let value = value.to_owned();
         self.readers
-            .read(move |conn| only(conn, sql, &[&value], |row| user_from_row(row)))
-            .await
+            .point(|conn| only(conn, sql, &[&value], |row| user_from_row(row)))
     }
 
     async fn update_user(&self, id: &str, changes: &UserChanges, now: i64) -> Result<UserRecord> {
@@ -269,31 +256,26 @@ impl Store for SqliteStore {
         };
         let viewer_id = match viewer {
             Viewer::Organization => None,
-            Viewer::User(id) => Some(id.clone()),
+            Viewer::User(id) => Some(id.as_str()),
         };
-        let (org_id, user_id) = (org_id.to_owned(), user_id.to_owned());
-        self.readers
-            .read(move |conn| {
-                only(conn, sql, &[&user_id, &org_id, &viewer_id], |row| {
-                    row.flag("seen")
-                })
+        self.readers.point(|conn| {
+            only(conn, sql, &[&user_id, &org_id, &viewer_id], |row| {
+                row.flag("seen")
             })
-            .await
+        })
     }
 
     async fn session(&self, token_hash: &Digest32) -> Result<SessionRecord> {
         let token_hash = *token_hash;
-        self.readers
-            .read(move |conn| {
-                only(
-                    conn,
-                    "SELECT token_hash, user_id, org_id, created_at, last_used_at
+        self.readers.point(|conn| {
+            only(
+                conn,
+                "SELECT token_hash, user_id, org_id, created_at, last_used_at
                      FROM sessions WHERE token_hash = $1",
-                    &[&&token_hash[..]],
-                    |row| session_from_row(row),
-                )
-            })
-            .await
+                &[&&token_hash[..]],
+                |row| session_from_row(row),
+            )
+        })
     }
 
     async fn touch_session(&self, token_hash: &Digest32, now: i64) -> Result<()> {
@@ -319,7 +301,7 @@ impl Store for SqliteStore {
     }
 
     async fn lock(&self, org_id: &str, reference: &str) -> Result<LockRecord> {
-        self.find_lock(org_id, reference).await
+        self.find_lock(org_id, reference)
     }
 
     async fn locks_page(
@@ -334,11 +316,11 @@ impl Store for SqliteStore {
     }
 
     async fn key(&self, org_id: &str, key_id: &str) -> Result<KeyRow> {
-        self.find_key(org_id, key_id).await
+        self.find_key(org_id, key_id)
     }
 
     async fn key_of(&self, lock_id: &str, holder: &Holder) -> Result<Option<KeyRecord>> {
-        self.find_key_of(lock_id, holder).await
+        self.find_key_of(lock_id, holder)
     }
 
     async fn keys_page(
@@ -360,7 +342,7 @@ impl Store for SqliteStore {
     }
 
     async fn group(&self, org_id: &str, group_id: &str) -> Result<GroupRecord> {
-        self.find_group(org_id, group_id).await
+        self.find_group(org_id, group_id)
     }
 
     async fn groups_page(
@@ -399,7 +381,7 @@ impl Store for SqliteStore {
     }
 
     async fn unlock_request(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
-        self.find_unlock(org_id, request_id).await
+        self.find_unlock(org_id, request_id)
     }
 
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency> {

@@ -14,50 +14,42 @@ impl SqliteStore {
         request: &UnlockRecord,
         consume_key: Option<&str>,
     ) -> Result<UnlockStart> {
-        if let Some(existing) = self.by_client_id(request).await? {
+        if let Some(existing) = self.by_client_id(request)? {
             return Ok(UnlockStart::Existing(Box::new(existing)));
         }
         match self.writer.start_unlock(request, consume_key).await {
             // The same client requestId arrived at the same time: the first one stands.
-            Err(StoreError::Conflict(UniqueField::Other)) => {
-                match self.by_client_id(request).await? {
-                    Some(existing) => Ok(UnlockStart::Existing(Box::new(existing))),
-                    None => Err(StoreError::Conflict(UniqueField::Other)),
-                }
-            }
+            Err(StoreError::Conflict(UniqueField::Other)) => match self.by_client_id(request)? {
+                Some(existing) => Ok(UnlockStart::Existing(Box::new(existing))),
+                None => Err(StoreError::Conflict(UniqueField::Other)),
+            },
             started => started,
         }
     }
 
-    async fn by_client_id(&self, request: &UnlockRecord) -> Result<Option<UnlockRecord>> {
-        let Some(client_id) = request.client_request_id.clone() else {
+    fn by_client_id(&self, request: &UnlockRecord) -> Result<Option<UnlockRecord>> {
+        let Some(client_id) = &request.client_request_id else {
             return Ok(None);
         };
-        let org_id = request.org_id.clone();
-        self.readers
-            .read(move |conn| {
-                first(
-                    conn,
-                    "SELECT * FROM unlock_requests WHERE org_id = $1 AND client_request_id = $2",
-                    &[&org_id, &client_id],
-                    |row| unlock_from_row(row),
-                )
-            })
-            .await
+        self.readers.point(|conn| {
+            first(
+                conn,
+                "SELECT * FROM unlock_requests WHERE org_id = $1 AND client_request_id = $2",
+                &[&request.org_id, client_id],
+                |row| unlock_from_row(row),
+            )
+        })
     }
 
-    pub(crate) async fn find_unlock(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
-        let (org_id, request_id) = (org_id.to_owned(), request_id.to_owned());
-        self.readers
-            .read(move |conn| {
-                only(
-                    conn,
-                    "SELECT * FROM unlock_requests WHERE org_id = $1 AND id = $2",
-                    &[&org_id, &request_id],
-                    |row| unlock_from_row(row),
-                )
-            })
-            .await
+    pub(crate) fn find_unlock(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
+        self.readers.point(|conn| {
+            only(
+                conn,
+                "SELECT * FROM unlock_requests WHERE org_id = $1 AND id = $2",
+                &[&org_id, &request_id],
+                |row| unlock_from_row(row),
+            )
+        })
     }
 }
 
