@@ -74,7 +74,8 @@ pub async fn create_organization(
 
 /// Makes the person with this email or phone an administrator of the organization: in
 /// the portal they act with its authority (webhooks, API keys). Recorded as
-/// `ORGANIZATION_ADMIN_GRANTED` by the organization's virtual user.
+/// `ORGANIZATION_ADMIN_GRANTED` by the organization's virtual user; granting it to an
+/// administrator again changes and records nothing.
 pub async fn grant_organization_admin(
     store: &dyn Store,
     org_id: &str,
@@ -87,6 +88,14 @@ pub async fn grant_organization_admin(
         Err(e) => return Err(ApiError::invalid("user", e)),
     }
     .map_err(|_| ApiError::invalid("user", "has no account: they sign up first"))?;
+    let already = store
+        .portal_organizations(&person.id)
+        .await?
+        .iter()
+        .any(|org| org.id == org_id && org.org_admin);
+    if already {
+        return Ok(views::user(&person));
+    }
     let virtual_user = store.virtual_user_of(org_id).await?;
     let initiator = store.user(UserLookup::Id(&virtual_user)).await?;
     let changes = WriteSet {
