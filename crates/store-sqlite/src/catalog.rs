@@ -74,7 +74,7 @@ impl SqliteStore {
     }
 
     pub(crate) fn find_key_of(&self, lock_id: &str, holder: &Holder) -> Result<Option<KeyRecord>> {
-        self.readers.point(|conn| match &holder {
+        self.readers.point(|conn| match holder {
             Holder::User(user_id) => first(
                 conn,
                 "SELECT * FROM keys WHERE lock_id = $1 AND user_id = $2",

@@ -1,7 +1,8 @@
-//! Reads on rusqlite connections of their own, each read one blocking call with all its
-//! rows. sqlx runs each SQLite connection on a thread of its own and hands every statement
-//! and every row across to the async side: a page of 100 keys was over 100 thread hops,
-//! an unlock's reads several. Here a read is one hop, whatever it returns.
+//! Reads on rusqlite connections of their own. sqlx runs each SQLite connection on a
+//! thread of its own and hands every statement and every row across to the async side: a
+//! page of 100 keys was over 100 thread hops, an unlock's reads several. Here a page is
+//! one blocking call with all its rows (`Readers::page`), and a read of one row by key
+//! runs where it is asked for, with no hop at all (`Readers::point`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
