@@ -1,10 +1,12 @@
-//! Reads of locks, keys and groups.
+//! Reads of locks, keys and groups (the SQL is `latchkey_store::reads`, shared with
+//! SQLite).
 
+use latchkey_store::reads::{self, Value};
 use latchkey_store::{
     ActivityCursor, ActivityFilter, ActivityRecord, GroupMemberRecord, GroupRecord, Holder,
     KeyFilter, KeyRecord, KeyRow, LockRecord, PortalOrganization, Result, sql,
 };
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::Row;
 
 use crate::{PostgresStore, db};
 use latchkey_store::rows::{
@@ -12,25 +14,14 @@ use latchkey_store::rows::{
     member_from_row, portal_organization_from_row,
 };
 
-/// Keys joined with their lock and holder; filters and paging are appended.
-const KEY_ROW_SELECT: &str = "SELECT k.*, l.lock_id AS l_lock_id, l.short_name AS l_short_name,
-        l.time_zone AS l_time_zone, u.id AS u_id, u.type AS u_type,
-        u.first_name AS u_first_name, u.last_name AS u_last_name, u.email AS u_email,
-        u.phone AS u_phone, u.created_at AS u_created_at, u.updated_at AS u_updated_at
-    FROM keys k JOIN locks l ON l.id = k.lock_id LEFT JOIN users u ON u.id = k.user_id
-    WHERE k.org_id = $1 AND k.id > $2";
-
 impl PostgresStore {
     pub(crate) async fn find_lock(&self, org_id: &str, reference: &str) -> Result<LockRecord> {
-        let row = sqlx::query(
-            "SELECT * FROM locks WHERE org_id = $1 AND (id = $2 OR lock_id = $2)
-             ORDER BY id = $2 DESC LIMIT 1",
-        )
-        .bind(org_id)
-        .bind(reference)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        let row = sqlx::query(reads::LOCK)
+            .bind(org_id)
+            .bind(reference)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
         lock_from_row(&row)
     }
 
@@ -42,15 +33,7 @@ impl PostgresStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<(LockRecord, Option<i64>)>> {
-        let sql = if all {
-            "SELECT l.*, k.role AS caller_role FROM locks l
-             LEFT JOIN keys k ON k.lock_id = l.id AND k.user_id = $2 AND k.status = 'ACTIVE'
-             WHERE l.org_id = $1 AND l.id > $3 ORDER BY l.id LIMIT $4"
-        } else {
-            "SELECT l.*, k.role AS caller_role FROM locks l
-             JOIN keys k ON k.lock_id = l.id AND k.user_id = $2 AND k.status = 'ACTIVE'
-             WHERE l.org_id = $1 AND l.id > $3 ORDER BY l.id LIMIT $4"
-        };
+        let sql = reads::locks_page(all);
         let rows = sqlx::query(sql)
             .bind(org_id)
             .bind(user_id)
@@ -65,8 +48,7 @@ impl PostgresStore {
     }
 
     pub(crate) async fn find_key(&self, org_id: &str, key_id: &str) -> Result<KeyRow> {
-        let sql = format!("{KEY_ROW_SELECT} AND k.id = $3");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(reads::KEY_ROW)
             .bind(org_id)
             .bind("")
             .bind(key_id)
@@ -83,29 +65,25 @@ impl PostgresStore {
     ) -> Result<Option<KeyRecord>> {
         let row = match holder {
             Holder::User(user_id) => {
-                sqlx::query("SELECT * FROM keys WHERE lock_id = $1 AND user_id = $2")
+                sqlx::query(reads::KEY_OF_USER)
                     .bind(lock_id)
                     .bind(user_id)
                     .fetch_optional(&self.pool)
                     .await
             }
             Holder::Owner => {
-                sqlx::query("SELECT * FROM keys WHERE lock_id = $1 AND role = 2")
+                sqlx::query(reads::KEY_OF_OWNER)
                     .bind(lock_id)
                     .fetch_optional(&self.pool)
                     .await
             }
             Holder::Invite { phone, email } => {
-                sqlx::query(
-                    "SELECT * FROM keys WHERE lock_id = $1 AND user_id IS NULL
-                     AND (invite_phone = $2 OR invite_email = $3)
-                     ORDER BY CASE WHEN invite_phone = $2 THEN 0 ELSE 1 END LIMIT 1",
-                )
-                .bind(lock_id)
-                .bind(phone)
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await
+                sqlx::query(reads::KEY_OF_INVITE)
+                    .bind(lock_id)
+                    .bind(phone)
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await
             }
         }
         .map_err(db)?;
@@ -119,25 +97,8 @@ impl PostgresStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<KeyRow>> {
-        let (condition, first, second) = match filter {
-            KeyFilter::Organization => ("", None, None),
-            KeyFilter::Lock(lock_id) => (" AND k.lock_id = $4", Some(lock_id.as_str()), None),
-            KeyFilter::User {
-                user_id,
-                administered_by: None,
-            } => (" AND k.user_id = $4", Some(user_id.as_str()), None),
-            KeyFilter::User {
-                user_id,
-                administered_by: Some(admin),
-            } => (
-                " AND k.user_id = $4 AND EXISTS (SELECT 1 FROM keys a WHERE a.lock_id = k.lock_id
-                   AND a.user_id = $5 AND a.role >= 1 AND a.status = 'ACTIVE')",
-                Some(user_id.as_str()),
-                Some(admin.as_str()),
-            ),
-        };
-        let sql = format!("{KEY_ROW_SELECT}{condition} ORDER BY k.id LIMIT $3");
-        let mut query = sqlx::query(&sql)
+        let (sql, first, second) = reads::keys_page(filter);
+        let mut query = sqlx::query(sql)
             .bind(org_id)
             .bind(after.unwrap_or_default())
             .bind(limit);
@@ -156,24 +117,18 @@ impl PostgresStore {
         email: Option<&str>,
         phone: Option<&str>,
     ) -> Result<(Vec<KeyRecord>, Vec<GroupMemberRecord>)> {
-        let keys = sqlx::query(
-            "SELECT * FROM keys WHERE user_id IS NULL AND (invite_email = $1 OR invite_phone = $2)
-             ORDER BY id",
-        )
-        .bind(email)
-        .bind(phone)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        let members = sqlx::query(
-            "SELECT * FROM group_members WHERE user_id IS NULL
-             AND (invite_email = $1 OR invite_phone = $2) ORDER BY id",
-        )
-        .bind(email)
-        .bind(phone)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+        let keys = sqlx::query(reads::PENDING_KEYS)
+            .bind(email)
+            .bind(phone)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let members = sqlx::query(reads::PENDING_MEMBERS)
+            .bind(email)
+            .bind(phone)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
         Ok((
             keys.iter().map(key_from_row).collect::<Result<_>>()?,
             members.iter().map(member_from_row).collect::<Result<_>>()?,
@@ -181,7 +136,7 @@ impl PostgresStore {
     }
 
     pub(crate) async fn find_group(&self, org_id: &str, group_id: &str) -> Result<GroupRecord> {
-        let row = sqlx::query("SELECT * FROM groups WHERE org_id = $1 AND id = $2")
+        let row = sqlx::query(reads::GROUP)
             .bind(org_id)
             .bind(group_id)
             .fetch_one(&self.pool)
@@ -196,19 +151,18 @@ impl PostgresStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<GroupRecord>> {
-        let rows =
-            sqlx::query("SELECT * FROM groups WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-                .bind(org_id)
-                .bind(after.unwrap_or_default())
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
+        let rows = sqlx::query(reads::GROUPS_PAGE)
+            .bind(org_id)
+            .bind(after.unwrap_or_default())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
         rows.iter().map(group_from_row).collect()
     }
 
     pub(crate) async fn list_group_lock_ids(&self, group_id: &str) -> Result<Vec<String>> {
-        sqlx::query_scalar("SELECT lock_id FROM group_locks WHERE group_id = $1 ORDER BY lock_id")
+        sqlx::query_scalar(reads::GROUP_LOCK_IDS)
             .bind(group_id)
             .fetch_all(&self.pool)
             .await
@@ -219,7 +173,7 @@ impl PostgresStore {
         &self,
         group_id: &str,
     ) -> Result<Vec<GroupMemberRecord>> {
-        let rows = sqlx::query("SELECT * FROM group_members WHERE group_id = $1 ORDER BY id")
+        let rows = sqlx::query(reads::GROUP_MEMBERS)
             .bind(group_id)
             .fetch_all(&self.pool)
             .await
@@ -234,56 +188,15 @@ impl PostgresStore {
         cursor: ActivityCursor,
         limit: i64,
     ) -> Result<Vec<ActivityRecord>> {
-        let mut sql = QueryBuilder::<Postgres>::new(
-            "SELECT seq, at, type, lock_id, entry, hash FROM activity a WHERE org_id = ",
-        );
-        sql.push_bind(org_id);
-        if let Some(lock_id) = &filter.lock_id {
-            sql.push(" AND lock_id = ").push_bind(lock_id);
+        let (sql, values) = reads::activity_page(org_id, filter, cursor, limit);
+        let mut query = sqlx::query(&sql);
+        for value in values {
+            query = match value {
+                Value::Text(text) => query.bind(text),
+                Value::Int(int) => query.bind(int),
+            };
         }
-        if let Some(user_id) = &filter.user_id {
-            sql.push(" AND (initiator_id = ").push_bind(user_id);
-            sql.push(" OR target_user_id = ")
-                .push_bind(user_id)
-                .push(")");
-        }
-        if !filter.types.is_empty() {
-            sql.push(" AND type IN (");
-            let mut list = sql.separated(", ");
-            for t in &filter.types {
-                list.push_bind(t);
-            }
-            sql.push(")");
-        }
-        if let Some(from) = filter.from {
-            sql.push(" AND at >= ").push_bind(from);
-        }
-        if let Some(to) = filter.to {
-            sql.push(" AND at < ").push_bind(to);
-        }
-        if let Some(viewer) = &filter.visible_to {
-            sql.push(" AND (initiator_id = ").push_bind(viewer);
-            sql.push(
-                " OR lock_id IN (SELECT lock_id FROM keys WHERE status = 'ACTIVE' AND role >= 1
-                 AND user_id = ",
-            );
-            sql.push_bind(viewer).push("))");
-        }
-        match cursor {
-            ActivityCursor::Before(before) => {
-                if let Some(before) = before {
-                    sql.push(" AND seq < ").push_bind(before);
-                }
-                sql.push(" ORDER BY seq DESC LIMIT ");
-            }
-            ActivityCursor::After(after) => {
-                sql.push(" AND seq > ")
-                    .push_bind(after)
-                    .push(" ORDER BY seq LIMIT ");
-            }
-        }
-        sql.push_bind(limit);
-        let rows = sql.build().fetch_all(&self.pool).await.map_err(db)?;
+        let rows = query.fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(activity_from_row).collect()
     }
 
@@ -300,7 +213,7 @@ impl PostgresStore {
     }
 
     pub(crate) async fn list_organization_ids(&self) -> Result<Vec<String>> {
-        sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
+        sqlx::query_scalar(reads::ORGANIZATION_IDS)
             .fetch_all(&self.pool)
             .await
             .map_err(db)

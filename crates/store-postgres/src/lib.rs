@@ -12,6 +12,7 @@ mod writer;
 
 use async_trait::async_trait;
 use latchkey_core::secret::Digest32;
+use latchkey_store::reads;
 use latchkey_store::{
     ActivityCursor, ActivityFilter, ActivityRecord, ApiKeyRecord, GroupMemberRecord, GroupRecord,
     Holder, Idempotency, IdempotencyClaim, KeyFilter, KeyRecord, KeyRow, LockRecord,
@@ -51,13 +52,6 @@ impl PostgresStore {
         Ok(PostgresStore { pool, writer })
     }
 }
-
-const USER_BY_ID: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
-    created_at, updated_at FROM users WHERE id = $1";
-const USER_BY_EMAIL: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
-    created_at, updated_at FROM users WHERE email = $1";
-const USER_BY_PHONE: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
-    created_at, updated_at FROM users WHERE phone = $1";
 
 fn other(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Other(Box::new(e))
@@ -124,7 +118,7 @@ impl Store for PostgresStore {
     }
 
     async fn organization(&self, id: &str) -> Result<Organization> {
-        let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1")
+        let row = sqlx::query(reads::ORGANIZATION)
             .bind(id)
             .fetch_one(&self.pool)
             .await
@@ -133,26 +127,19 @@ impl Store for PostgresStore {
     }
 
     async fn virtual_user_of(&self, org_id: &str) -> Result<String> {
-        sqlx::query_scalar(
-            "SELECT virtual_user_id FROM api_keys WHERE org_id = $1
-             ORDER BY created_at, api_key LIMIT 1",
-        )
-        .bind(org_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)
+        sqlx::query_scalar(reads::VIRTUAL_USER_OF)
+            .bind(org_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
     }
 
     async fn api_key(&self, api_key: &str) -> Result<ApiKeyRecord> {
-        let row = sqlx::query(
-            "SELECT api_key, org_id, virtual_user_id, secret_hash, previous_secret_hash,
-                    previous_valid_until, revoked_at, created_at
-             FROM api_keys WHERE api_key = $1",
-        )
-        .bind(api_key)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        let row = sqlx::query(reads::API_KEY)
+            .bind(api_key)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
         api_key_from_row(&row)
     }
 
@@ -162,11 +149,7 @@ impl Store for PostgresStore {
     }
 
     async fn user(&self, by: UserLookup<'_>) -> Result<UserRecord> {
-        let (sql, value) = match by {
-            UserLookup::Id(id) => (USER_BY_ID, id),
-            UserLookup::Email(email) => (USER_BY_EMAIL, email),
-            UserLookup::Phone(phone) => (USER_BY_PHONE, phone),
-        };
+        let (sql, value) = reads::user(by);
         let row = sqlx::query(sql)
             .bind(value)
             .fetch_one(&self.pool)
@@ -229,14 +212,11 @@ impl Store for PostgresStore {
     }
 
     async fn session(&self, token_hash: &Digest32) -> Result<SessionRecord> {
-        let row = sqlx::query(
-            "SELECT token_hash, user_id, org_id, created_at, last_used_at
-             FROM sessions WHERE token_hash = $1",
-        )
-        .bind(&token_hash[..])
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        let row = sqlx::query(reads::SESSION)
+            .bind(&token_hash[..])
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
         session_from_row(&row)
     }
 

@@ -1,6 +1,7 @@
 //! Unlock requests: started with their one-time key consumed in one transaction, read
 //! back by requestId. Their end is written by `apply` with its audit entry.
 
+use latchkey_store::reads;
 use latchkey_store::{Result, StoreError, UniqueField, UnlockRecord, UnlockStart};
 use sqlx::PgConnection;
 
@@ -49,19 +50,17 @@ impl PostgresStore {
         let Some(client_id) = &request.client_request_id else {
             return Ok(None);
         };
-        let row = sqlx::query(
-            "SELECT * FROM unlock_requests WHERE org_id = $1 AND client_request_id = $2",
-        )
-        .bind(&request.org_id)
-        .bind(client_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let row = sqlx::query(reads::UNLOCK_BY_CLIENT_ID)
+            .bind(&request.org_id)
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         row.as_ref().map(unlock_from_row).transpose()
     }
 
     pub(crate) async fn find_unlock(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
-        let row = sqlx::query("SELECT * FROM unlock_requests WHERE org_id = $1 AND id = $2")
+        let row = sqlx::query(reads::UNLOCK)
             .bind(org_id)
             .bind(request_id)
             .fetch_one(&self.pool)

@@ -1,12 +1,13 @@
-//! Reads of locks, keys and groups, each one call on a reading connection.
+//! Reads of locks, keys and groups (the SQL is `latchkey_store::reads`, shared with
+//! PostgreSQL).
 
-use latchkey_store::Columns;
+use latchkey_store::reads::{self, Value};
 use latchkey_store::{
-    ActivityCursor, ActivityFilter, ActivityRecord, GroupMemberRecord, GroupRecord, Holder,
-    KeyFilter, KeyRecord, KeyRow, LockRecord, PortalOrganization, Result, sql,
+    ActivityCursor, ActivityFilter, ActivityRecord, Columns, GroupMemberRecord, GroupRecord,
+    Holder, KeyFilter, KeyRecord, KeyRow, LockRecord, PortalOrganization, Result, sql,
 };
 use rusqlite::ToSql;
-use rusqlite::types::Value;
+use rusqlite::types::ToSqlOutput;
 
 use crate::SqliteStore;
 use crate::reader::{all, first, only};
@@ -15,24 +16,12 @@ use latchkey_store::rows::{
     member_from_row, portal_organization_from_row,
 };
 
-/// Keys joined with their lock and holder; filters and paging are appended.
-const KEY_ROW_SELECT: &str = "SELECT k.*, l.lock_id AS l_lock_id, l.short_name AS l_short_name,
-        l.time_zone AS l_time_zone, u.id AS u_id, u.type AS u_type,
-        u.first_name AS u_first_name, u.last_name AS u_last_name, u.email AS u_email,
-        u.phone AS u_phone, u.created_at AS u_created_at, u.updated_at AS u_updated_at
-    FROM keys k JOIN locks l ON l.id = k.lock_id LEFT JOIN users u ON u.id = k.user_id
-    WHERE k.org_id = $1 AND k.id > $2";
-
 impl SqliteStore {
     pub(crate) fn find_lock(&self, org_id: &str, reference: &str) -> Result<LockRecord> {
         self.readers.point(|conn| {
-            only(
-                conn,
-                "SELECT * FROM locks WHERE org_id = $1 AND (id = $2 OR lock_id = $2)
-                     ORDER BY id = $2 DESC LIMIT 1",
-                &[&org_id, &reference],
-                |row| lock_from_row(row),
-            )
+            only(conn, reads::LOCK, &[&org_id, &reference], |row| {
+                lock_from_row(row)
+            })
         })
     }
 
@@ -44,20 +33,12 @@ impl SqliteStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<(LockRecord, Option<i64>)>> {
-        let sql = if all_locks {
-            "SELECT l.*, k.role AS caller_role FROM locks l
-             LEFT JOIN keys k ON k.lock_id = l.id AND k.user_id = $2 AND k.status = 'ACTIVE'
-             WHERE l.org_id = $1 AND l.id > $3 ORDER BY l.id LIMIT $4"
-        } else {
-            "SELECT l.*, k.role AS caller_role FROM locks l
-             JOIN keys k ON k.lock_id = l.id AND k.user_id = $2 AND k.status = 'ACTIVE'
-             WHERE l.org_id = $1 AND l.id > $3 ORDER BY l.id LIMIT $4"
-        };
         let (org_id, user_id) = (org_id.to_owned(), user_id.to_owned());
         let after = after.unwrap_or_default().to_owned();
         self.readers
             .page(move |conn| {
-                all(conn, sql, &[&org_id, &user_id, &after, &limit], |row| {
+                let values: [&dyn ToSql; 4] = [&org_id, &user_id, &after, &limit];
+                all(conn, reads::locks_page(all_locks), &values, |row| {
                     Ok((lock_from_row(row)?, row.opt_int("caller_role")?))
                 })
             })
@@ -66,36 +47,20 @@ impl SqliteStore {
 
     pub(crate) fn find_key(&self, org_id: &str, key_id: &str) -> Result<KeyRow> {
         self.readers.point(|conn| {
-            let sql = format!("{KEY_ROW_SELECT} AND k.id = $3");
-            only(conn, &sql, &[&org_id, &"", &key_id], |row| {
+            only(conn, reads::KEY_ROW, &[&org_id, &"", &key_id], |row| {
                 key_row_from_row(row)
             })
         })
     }
 
     pub(crate) fn find_key_of(&self, lock_id: &str, holder: &Holder) -> Result<Option<KeyRecord>> {
-        self.readers.point(|conn| match holder {
-            Holder::User(user_id) => first(
-                conn,
-                "SELECT * FROM keys WHERE lock_id = $1 AND user_id = $2",
-                &[&lock_id, user_id],
-                |row| key_from_row(row),
-            ),
-            Holder::Owner => first(
-                conn,
-                "SELECT * FROM keys WHERE lock_id = $1 AND role = 2",
-                &[&lock_id],
-                |row| key_from_row(row),
-            ),
-            Holder::Invite { phone, email } => first(
-                conn,
-                "SELECT * FROM keys WHERE lock_id = $1 AND user_id IS NULL
-                     AND (invite_phone = $2 OR invite_email = $3)
-                     ORDER BY CASE WHEN invite_phone = $2 THEN 0 ELSE 1 END LIMIT 1",
-                &[&lock_id, phone, email],
-                |row| key_from_row(row),
-            ),
-        })
+        let (sql, values): (&str, Vec<&dyn ToSql>) = match holder {
+            Holder::User(user_id) => (reads::KEY_OF_USER, vec![&lock_id, user_id]),
+            Holder::Owner => (reads::KEY_OF_OWNER, vec![&lock_id]),
+            Holder::Invite { phone, email } => (reads::KEY_OF_INVITE, vec![&lock_id, phone, email]),
+        };
+        self.readers
+            .point(|conn| first(conn, sql, &values, |row| key_from_row(row)))
     }
 
     pub(crate) async fn list_keys(
@@ -105,34 +70,18 @@ impl SqliteStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<KeyRow>> {
-        let (condition, first_value, second_value) = match filter {
-            KeyFilter::Organization => ("", None, None),
-            KeyFilter::Lock(lock_id) => (" AND k.lock_id = $4", Some(lock_id.clone()), None),
-            KeyFilter::User {
-                user_id,
-                administered_by: None,
-            } => (" AND k.user_id = $4", Some(user_id.clone()), None),
-            KeyFilter::User {
-                user_id,
-                administered_by: Some(admin),
-            } => (
-                " AND k.user_id = $4 AND EXISTS (SELECT 1 FROM keys a WHERE a.lock_id = k.lock_id
-                   AND a.user_id = $5 AND a.role >= 1 AND a.status = 'ACTIVE')",
-                Some(user_id.clone()),
-                Some(admin.clone()),
-            ),
-        };
+        let (sql, first_value, second_value) = reads::keys_page(filter);
+        let (first_value, second_value) = (
+            first_value.map(str::to_owned),
+            second_value.map(str::to_owned),
+        );
         let org_id = org_id.to_owned();
         let after = after.unwrap_or_default().to_owned();
         self.readers
             .page(move |conn| {
-                let sql = format!("{KEY_ROW_SELECT}{condition} ORDER BY k.id LIMIT $3");
-                all(
-                    conn,
-                    &sql,
-                    &[&org_id, &after, &limit, &first_value, &second_value],
-                    |row| key_row_from_row(row),
-                )
+                let values: [&dyn ToSql; 5] =
+                    [&org_id, &after, &limit, &first_value, &second_value];
+                all(conn, sql, &values, |row| key_row_from_row(row))
             })
             .await
     }
@@ -145,20 +94,11 @@ impl SqliteStore {
         let (email, phone) = (email.map(str::to_owned), phone.map(str::to_owned));
         self.readers
             .page(move |conn| {
-                let keys = all(
-                    conn,
-                    "SELECT * FROM keys WHERE user_id IS NULL
-                     AND (invite_email = $1 OR invite_phone = $2) ORDER BY id",
-                    &[&email, &phone],
-                    |row| key_from_row(row),
-                )?;
-                let members = all(
-                    conn,
-                    "SELECT * FROM group_members WHERE user_id IS NULL
-                     AND (invite_email = $1 OR invite_phone = $2) ORDER BY id",
-                    &[&email, &phone],
-                    |row| member_from_row(row),
-                )?;
+                let values: [&dyn ToSql; 2] = [&email, &phone];
+                let keys = all(conn, reads::PENDING_KEYS, &values, |row| key_from_row(row))?;
+                let members = all(conn, reads::PENDING_MEMBERS, &values, |row| {
+                    member_from_row(row)
+                })?;
                 Ok((keys, members))
             })
             .await
@@ -166,12 +106,9 @@ impl SqliteStore {
 
     pub(crate) fn find_group(&self, org_id: &str, group_id: &str) -> Result<GroupRecord> {
         self.readers.point(|conn| {
-            only(
-                conn,
-                "SELECT * FROM groups WHERE org_id = $1 AND id = $2",
-                &[&org_id, &group_id],
-                |row| group_from_row(row),
-            )
+            only(conn, reads::GROUP, &[&org_id, &group_id], |row| {
+                group_from_row(row)
+            })
         })
     }
 
@@ -187,7 +124,7 @@ impl SqliteStore {
             .page(move |conn| {
                 all(
                     conn,
-                    "SELECT * FROM groups WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                    reads::GROUPS_PAGE,
                     &[&org_id, &after, &limit],
                     |row| group_from_row(row),
                 )
@@ -199,12 +136,9 @@ impl SqliteStore {
         let group_id = group_id.to_owned();
         self.readers
             .page(move |conn| {
-                all(
-                    conn,
-                    "SELECT lock_id FROM group_locks WHERE group_id = $1 ORDER BY lock_id",
-                    &[&group_id],
-                    |row| row.text("lock_id"),
-                )
+                all(conn, reads::GROUP_LOCK_IDS, &[&group_id], |row| {
+                    row.text("lock_id")
+                })
             })
             .await
     }
@@ -216,12 +150,9 @@ impl SqliteStore {
         let group_id = group_id.to_owned();
         self.readers
             .page(move |conn| {
-                all(
-                    conn,
-                    "SELECT * FROM group_members WHERE group_id = $1 ORDER BY id",
-                    &[&group_id],
-                    |row| member_from_row(row),
-                )
+                all(conn, reads::GROUP_MEMBERS, &[&group_id], |row| {
+                    member_from_row(row)
+                })
             })
             .await
     }
@@ -233,9 +164,10 @@ impl SqliteStore {
         cursor: ActivityCursor,
         limit: i64,
     ) -> Result<Vec<ActivityRecord>> {
-        let (sql, values) = activity_query(org_id, filter, cursor, limit);
+        let (sql, values) = reads::activity_page(org_id, filter, cursor, limit);
         self.readers
             .page(move |conn| {
+                let values: Vec<Bound> = values.into_iter().map(Bound).collect();
                 let values: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
                 all(conn, &sql, &values, |row| activity_from_row(row))
             })
@@ -258,76 +190,19 @@ impl SqliteStore {
 
     pub(crate) async fn list_organization_ids(&self) -> Result<Vec<String>> {
         self.readers
-            .page(|conn| {
-                all(
-                    conn,
-                    "SELECT id FROM organizations ORDER BY id",
-                    &[],
-                    |row| row.text("id"),
-                )
-            })
+            .page(|conn| all(conn, reads::ORGANIZATION_IDS, &[], |row| row.text("id")))
             .await
     }
 }
 
-/// The SQL of an activity page and its values, `$1` onwards in order.
-fn activity_query(
-    org_id: &str,
-    filter: &ActivityFilter,
-    cursor: ActivityCursor,
-    limit: i64,
-) -> (String, Vec<Value>) {
-    let mut values = Vec::new();
-    let mut bind = |value: Value| {
-        values.push(value);
-        format!("${}", values.len())
-    };
-    let mut clauses = vec![format!("org_id = {}", bind(org_id.to_owned().into()))];
-    if let Some(lock_id) = &filter.lock_id {
-        clauses.push(format!("lock_id = {}", bind(lock_id.clone().into())));
-    }
-    if let Some(user_id) = &filter.user_id {
-        let n = bind(user_id.clone().into());
-        clauses.push(format!("(initiator_id = {n} OR target_user_id = {n})"));
-    }
-    if !filter.types.is_empty() {
-        let list: Vec<String> = filter
-            .types
-            .iter()
-            .map(|t| bind(t.clone().into()))
-            .collect();
-        clauses.push(format!("type IN ({})", list.join(", ")));
-    }
-    if let Some(from) = filter.from {
-        clauses.push(format!("at >= {}", bind(from.into())));
-    }
-    if let Some(to) = filter.to {
-        clauses.push(format!("at < {}", bind(to.into())));
-    }
-    if let Some(viewer) = &filter.visible_to {
-        let n = bind(viewer.clone().into());
-        clauses.push(format!(
-            "(initiator_id = {n} OR lock_id IN (SELECT lock_id FROM keys
-              WHERE status = 'ACTIVE' AND role >= 1 AND user_id = {n}))"
-        ));
-    }
-    let order = match cursor {
-        ActivityCursor::Before(before) => {
-            if let Some(before) = before {
-                clauses.push(format!("seq < {}", bind(before.into())));
-            }
-            "seq DESC"
+/// A value of a shared statement, bound by rusqlite.
+struct Bound(Value);
+
+impl ToSql for Bound {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match &self.0 {
+            Value::Text(text) => text.to_sql(),
+            Value::Int(int) => int.to_sql(),
         }
-        ActivityCursor::After(after) => {
-            clauses.push(format!("seq > {}", bind(after.into())));
-            "seq"
-        }
-    };
-    let limit = bind(limit.into());
-    let sql = format!(
-        "SELECT seq, at, type, lock_id, entry, hash FROM activity a WHERE {}
-         ORDER BY {order} LIMIT {limit}",
-        clauses.join(" AND ")
-    );
-    (sql, values)
+    }
 }

@@ -29,6 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Executor, SqlitePool};
 
 use crate::reader::only;
+use latchkey_store::reads;
 
 use latchkey_store::Columns;
 use latchkey_store::rows::{
@@ -83,13 +84,6 @@ impl SqliteStore {
         })
     }
 }
-
-const USER_BY_ID: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
-    created_at, updated_at FROM users WHERE id = $1";
-const USER_BY_EMAIL: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
-    created_at, updated_at FROM users WHERE email = $1";
-const USER_BY_PHONE: &str = "SELECT id, type, first_name, last_name, email, phone, password_hash,
-    created_at, updated_at FROM users WHERE phone = $1";
 
 pub(crate) fn other(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Other(Box::new(e))
@@ -165,37 +159,25 @@ impl Store for SqliteStore {
 
     async fn organization(&self, id: &str) -> Result<Organization> {
         self.readers.point(|conn| {
-            only(
-                conn,
-                "SELECT id, name, created_at FROM organizations WHERE id = $1",
-                &[&id],
-                |row| organization_from_row(row),
-            )
+            only(conn, reads::ORGANIZATION, &[&id], |row| {
+                organization_from_row(row)
+            })
         })
     }
 
     async fn virtual_user_of(&self, org_id: &str) -> Result<String> {
         self.readers.point(|conn| {
-            only(
-                conn,
-                "SELECT virtual_user_id FROM api_keys WHERE org_id = $1
-                     ORDER BY created_at, api_key LIMIT 1",
-                &[&org_id],
-                |row| row.text("virtual_user_id"),
-            )
+            only(conn, reads::VIRTUAL_USER_OF, &[&org_id], |row| {
+                row.text("virtual_user_id")
+            })
         })
     }
 
     async fn api_key(&self, api_key: &str) -> Result<ApiKeyRecord> {
         self.readers.point(|conn| {
-            only(
-                conn,
-                "SELECT api_key, org_id, virtual_user_id, secret_hash, previous_secret_hash,
-                            previous_valid_until, revoked_at, created_at
-                     FROM api_keys WHERE api_key = $1",
-                &[&api_key],
-                |row| api_key_from_row(row),
-            )
+            only(conn, reads::API_KEY, &[&api_key], |row| {
+                api_key_from_row(row)
+            })
         })
     }
 
@@ -205,11 +187,7 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, by: UserLookup<'_>) -> Result<UserRecord> {
-        let (sql, value) = match by {
-            UserLookup::Id(id) => (USER_BY_ID, id),
-            UserLookup::Email(email) => (USER_BY_EMAIL, email),
-            UserLookup::Phone(phone) => (USER_BY_PHONE, phone),
-        };
+        let (sql, value) = reads::user(by);
         self.readers
             .point(|conn| only(conn, sql, &[&value], |row| user_from_row(row)))
     }
@@ -268,13 +246,9 @@ impl Store for SqliteStore {
     async fn session(&self, token_hash: &Digest32) -> Result<SessionRecord> {
         let token_hash = *token_hash;
         self.readers.point(|conn| {
-            only(
-                conn,
-                "SELECT token_hash, user_id, org_id, created_at, last_used_at
-                     FROM sessions WHERE token_hash = $1",
-                &[&&token_hash[..]],
-                |row| session_from_row(row),
-            )
+            only(conn, reads::SESSION, &[&&token_hash[..]], |row| {
+                session_from_row(row)
+            })
         })
     }
 

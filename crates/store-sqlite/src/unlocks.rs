@@ -6,6 +6,7 @@ use rusqlite::Connection;
 
 use crate::reader::{first, only};
 use crate::{SqliteStore, direct};
+use latchkey_store::reads;
 use latchkey_store::rows::unlock_from_row;
 
 impl SqliteStore {
@@ -34,7 +35,7 @@ impl SqliteStore {
         self.readers.point(|conn| {
             first(
                 conn,
-                "SELECT * FROM unlock_requests WHERE org_id = $1 AND client_request_id = $2",
+                reads::UNLOCK_BY_CLIENT_ID,
                 &[&request.org_id, client_id],
                 |row| unlock_from_row(row),
             )
@@ -43,12 +44,9 @@ impl SqliteStore {
 
     pub(crate) fn find_unlock(&self, org_id: &str, request_id: &str) -> Result<UnlockRecord> {
         self.readers.point(|conn| {
-            only(
-                conn,
-                "SELECT * FROM unlock_requests WHERE org_id = $1 AND id = $2",
-                &[&org_id, &request_id],
-                |row| unlock_from_row(row),
-            )
+            only(conn, reads::UNLOCK, &[&org_id, &request_id], |row| {
+                unlock_from_row(row)
+            })
         })
     }
 }

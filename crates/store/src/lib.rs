@@ -9,6 +9,7 @@ mod columns;
 mod error;
 pub mod group_commit;
 mod outbox;
+pub mod reads;
 mod records;
 pub mod rows;
 pub mod sql;
